@@ -1,0 +1,93 @@
+# ukl: link applications into Linux.  `make help` lists every target and variable.
+#
+# The Makefile is a thin front: each target calls one script in scripts/, and the scripts
+# decide what is stale (hashes of inputs, recipes, profiles and patches), so every target is
+# safe to rerun.
+
+APP      ?= memcached
+PROFILE  ?= linux
+ARGS     ?=
+HOSTPORT ?=
+TIMEOUT  ?=
+GDB      ?= 0
+ACCEL    ?= auto
+ICOUNT   ?= 0
+MEM      ?= 512M
+SMP      ?= 2
+APPEND   ?=
+V        ?= 0
+export V UKL_CACHE UKL_BUILD UKL_OUT UKL_JOBS CCACHE
+
+S := scripts
+OUTDIR = out/$(APP)/$(PROFILE)
+
+.PHONY: all image setup fetch kernel app run demo test test-host test-boot repin clean distclean help
+
+all: image
+
+image:
+	@$(S)/image.sh $(APP) $(PROFILE)
+
+setup:
+	@$(S)/setup.sh
+
+fetch:
+	@$(S)/setup.sh --check-or-install
+	@$(S)/fetch.sh $$(awk '!/^#/ && NF {print $$1}' inputs.lock)
+
+kernel:
+	@$(S)/kernel.sh $(PROFILE)
+
+app:
+	@$(S)/app.sh --show $(APP) >/dev/null
+	@$(S)/app.sh $(APP) $$(. profiles/$(PROFILE).profile 2>/dev/null && echo $$PROFILE_APP_FLAVOUR || \
+		{ echo "ukl: error: unknown profile '$(PROFILE)'" >&2; echo none; })
+
+run: image
+	@$(S)/boot-app.sh $(APP) $(PROFILE)
+
+demo: image
+	@$(S)/boot-app.sh --demo $(APP) $(PROFILE)
+
+test:
+	@tests/run.sh $(if $(TESTS),$(TESTS))
+
+repin:
+	@test -n "$(INPUT)" -a -n "$(VERSION)" || { echo "usage: make repin INPUT=<name in inputs.lock> VERSION=<Debian version>"; exit 2; }
+	@$(S)/fetch.sh --repin $(INPUT) $(VERSION)
+
+clean:
+	rm -rf build out
+
+distclean: clean
+	@echo "the download cache stays: rm -rf $${UKL_CACHE:-$$HOME/.cache/ukl} to drop it"
+
+help:
+	@echo 'ukl: link applications into Linux 6.12 (see README.md)'
+	@echo
+	@echo 'Targets:'
+	@echo '  all / image  build out/$$APP/$$PROFILE/ (bzImage, vmlinux, System.map, initramfs, report)'
+	@echo '  run          build, then boot the image in QEMU (serial on stdout, log in out/…/run.log)'
+	@echo '  demo         build, boot in the background, talk to the app through the forwarded port'
+	@echo '               (memcached: version/set/get/stats), print the exchange, power off'
+	@echo '  test         the test suite (host checks and boot tests); TESTS="name ..." picks some'
+	@echo '  setup        install host packages (apt, --no-install-recommends) and deb-src entries'
+	@echo '  fetch        download, verify and unpack every pinned input of inputs.lock'
+	@echo '  kernel       build the kernel objects of $$PROFILE (shared by all apps)'
+	@echo '  app          build $$APP for $$PROFILE'"'"'s app flavour'
+	@echo '  repin        accept a new Debian version: make repin INPUT=linux VERSION=6.12.x-y'
+	@echo '  clean        remove build/ and out/ (the download cache and ccache stay)'
+	@echo
+	@echo 'Variables:'
+	@echo '  APP=$(APP)          one of: '"$$($(S)/app.sh --known)"
+	@echo '  PROFILE=$(PROFILE)        one of: '"$$(cd profiles && ls *.profile | sed 's/\.profile//' | tr '\n' ' ')"
+	@echo '  ARGS="..."           app arguments instead of the recipe'"'"'s APP_ARGS (run/demo)'
+	@echo '  HOSTPORT=N|auto      host port forwarded to the app'"'"'s port (default: the app port)'
+	@echo '  TIMEOUT=S            stop the guest after S seconds; 0 = never (default: 0 for servers, 300)'
+	@echo '  GDB=1                QEMU gdbstub on :1234, waits for gdb (scripts/gdb.sh attaches)'
+	@echo '  ACCEL=auto|kvm|tcg   auto uses KVM when /dev/kvm is usable'
+	@echo '  ICOUNT=1             TCG with -icount shift=0 (time = instruction count)'
+	@echo '  MEM=512M SMP=2       guest size'
+	@echo '  APPEND="..."         extra kernel command-line words'
+	@echo '  V=1                  show full commands and build output'
+	@echo '  UKL_CACHE=dir        download cache (default ~/.cache/ukl); CCACHE=0 disables ccache'

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Boot out/APP/PROFILE with the app's recipe defaults (port, arguments) and the make variables.
+#
+# usage: scripts/boot-app.sh [--demo] APP PROFILE
+#   --demo   boot in the background, talk to the app through the forwarded port, print the
+#            exchange, then power the guest off (exit 0 only if the app answered correctly)
+# Environment (from make): ARGS HOSTPORT TIMEOUT GDB ACCEL ICOUNT MEM SMP APPEND
+. "$(dirname "$0")/lib.sh"
+
+demo=0
+[ "${1:-}" = --demo ] && { demo=1; shift; }
+[ $# = 2 ] || die "usage: scripts/boot-app.sh [--demo] APP PROFILE"
+app=$1 profile=$2
+out=$UKL_OUT/$app/$profile
+[ -f "$out/bzImage" ] || die "no image in out/$app/$profile" "make APP=$app PROFILE=$profile"
+eval "$("$UKL_TOP/scripts/app.sh" --show "$app" | sed "s/=\(.*\)/='\1'/")"
+
+opts=(--log "$out/run.log" --accel "${ACCEL:-auto}" --mem "${MEM:-512M}" --smp "${SMP:-2}")
+[ "${ICOUNT:-0}" = 1 ] && opts+=(--icount)
+[ "${GDB:-0}" = 1 ] && opts+=(--gdb)
+[ -z "${APPEND:-}" ] || opts+=(--append "$APPEND")
+if [ -n "$APP_PORT" ]; then
+	hostport=${HOSTPORT:-$APP_PORT}
+	portfile=$(mktemp --tmpdir ukl-port.XXXXXX)
+	opts+=(--hostport "$hostport" --guestport "$APP_PORT" --port-file "$portfile")
+	timeout=${TIMEOUT:-0}
+else
+	timeout=${TIMEOUT:-300}
+fi
+opts+=(--timeout "$timeout")
+args=()
+[ -z "${ARGS:-}" ] || read -r -a args <<<"$ARGS"
+
+if [ $demo = 0 ]; then
+	exec "$UKL_TOP/scripts/run.sh" "${opts[@]}" "$out/bzImage" "$out/initramfs.cpio.gz" -- "${args[@]}"
+fi
+
+# --demo
+if [ -z "$APP_PORT" ]; then
+	"$UKL_TOP/scripts/run.sh" "${opts[@]}" "$out/bzImage" "$out/initramfs.cpio.gz" -- "${args[@]}"
+	exit
+fi
+[ "$APP_PROTOCOL" = memcache ] || die "apps/$app/recipe: the demo cannot speak APP_PROTOCOL='$APP_PROTOCOL'" \
+	"set APP_PROTOCOL=memcache or teach scripts/boot-app.sh the protocol"
+"$UKL_TOP/scripts/run.sh" --quiet "${opts[@]}" "$out/bzImage" "$out/initramfs.cpio.gz" -- "${args[@]}" &
+runner=$!
+trap 'kill -TERM $runner 2>/dev/null; wait $runner 2>/dev/null' EXIT
+for _ in $(seq 50); do [ -s "$portfile" ] && break; kill -0 $runner 2>/dev/null || break; sleep 0.1; done
+[ -s "$portfile" ] || { wait $runner; exit 1; }
+port=$(cat "$portfile"); rm -f "$portfile"
+note "waiting for $app on 127.0.0.1:$port (console: out/$app/$profile/run.log)"
+if ! "$UKL_TOP/scripts/memcache.py" --wait 120 "127.0.0.1:$port" demo; then
+	kill -0 $runner 2>/dev/null || { rc=0; wait $runner || rc=$?; die "the guest ended (status $rc) before $app answered" "see out/$app/$profile/run.log"; }
+	die "$app did not answer on 127.0.0.1:$port within 120 s" "see out/$app/$profile/run.log"
+fi
+note "$app ($profile) answered on host port $port; powering the guest off. To keep it serving: make run APP=$app PROFILE=$profile"

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Build the initramfs for APP on a stock-flavour profile: static busybox, our /init, the app.
+#
+# usage: scripts/initramfs.sh APP FLAVOUR OUTPUT.cpio.gz
+. "$(dirname "$0")/lib.sh"
+
+[ $# = 3 ] || die "usage: scripts/initramfs.sh APP FLAVOUR OUTPUT.cpio.gz"
+app=$1 flavour=$2 output=$3
+BUSYBOX=/bin/busybox
+[ -x "$BUSYBOX" ] || die "no static busybox at $BUSYBOX" "make setup (installs busybox-static)"
+
+# the exit helper is ours and tiny: build it once per change
+tools=$UKL_BUILD/initramfs/tools
+mkdir -p "$tools"
+if [ ! -x "$tools/qemu-exit" ] || [ "$UKL_TOP/scripts/initramfs/qemu-exit.c" -nt "$tools/qemu-exit" ]; then
+	step CC "initramfs/qemu-exit"
+	gcc -O2 -static -o "$tools/qemu-exit.tmp" "$UKL_TOP/scripts/initramfs/qemu-exit.c"
+	mv "$tools/qemu-exit.tmp" "$tools/qemu-exit"
+fi
+
+bin=$("$UKL_TOP/scripts/app.sh" --bin "$app" "$flavour")
+[ -x "$bin" ] || die "app '$app' is not built for flavour $flavour ($bin missing)" "make app APP=$app"
+eval "$("$UKL_TOP/scripts/app.sh" --show "$app" | grep -E '^APP_(BIN|ARGS)=' | sed "s/=\(.*\)/='\1'/")"
+
+stage=$UKL_BUILD/initramfs/$app-$flavour
+rm -rf "$stage"
+mkdir -p "$stage"/{bin,sbin,etc/ukl,app,proc,sys,dev,tmp,run,root}
+cp "$BUSYBOX" "$stage/bin/busybox"
+cp "$tools/qemu-exit" "$stage/bin/qemu-exit"
+install -m 755 "$UKL_TOP/scripts/initramfs/init" "$stage/init"
+cp "$bin" "$stage/app/$APP_BIN"
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$stage/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$stage/etc/group"
+printf '127.0.0.1 localhost\n' >"$stage/etc/hosts"
+{
+	printf 'APP_NAME=%q\n' "$app"
+	printf 'APP_EXEC=%q\n' "/app/$APP_BIN"
+	printf 'APP_ARGS=%q\n' "$APP_ARGS"
+} >"$stage/etc/ukl/app.conf"
+
+step CPIO "${output#"$UKL_TOP"/}"
+mkdir -p "$(dirname "$output")"
+(cd "$stage" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc -R 0:0 --quiet | gzip -9n) >"$output.tmp"
+mv "$output.tmp" "$output"

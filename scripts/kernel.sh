@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Build the kernel objects of one profile, shared by every app built with that profile.
+#
+# usage: scripts/kernel.sh PROFILE            configure (if the profile changed) and build bzImage
+#        scripts/kernel.sh --config PROFILE   only produce and check the merged .config
+#        scripts/kernel.sh --tree             only prepare the patched source tree; print its path
+#
+# Source: the pinned linux-source-6.12 from the cache plus the series in linux-patches/, in
+# $UKL_BUILD/linux-src (hard links to the cache; patched files are private copies).
+# Objects: $UKL_BUILD/kernel/PROFILE (an O= build dir), compiled through ccache.
+. "$(dirname "$0")/lib.sh"
+
+KTREE=$UKL_BUILD/linux-src
+export ARCH=x86_64
+export CCACHE_DIR=${CCACHE_DIR:-$UKL_CACHE/ccache}
+export KBUILD_BUILD_TIMESTAMP=${KBUILD_BUILD_TIMESTAMP:-2025-01-01}
+export KBUILD_BUILD_USER=ukl KBUILD_BUILD_HOST=ukl
+CC_CMD="gcc"
+[ "${CCACHE:-1}" = 1 ] && command -v ccache >/dev/null && CC_CMD="ccache gcc"
+
+# prepare_tree: pristine source + linux-patches/*.patch, rebuilt when either changes
+prepare_tree() {
+	local pristine patches want p f
+	pristine=$("$UKL_TOP/scripts/fetch.sh" --path linux)
+	shopt -s nullglob
+	patches=("$UKL_TOP"/linux-patches/*.patch)
+	shopt -u nullglob
+	want="$(cat "$pristine/.ukl-unpacked") $(hash_of_files "${patches[@]}" /dev/null)"
+	if [ -f "$KTREE/.ukl-tree" ] && [ "$(cat "$KTREE/.ukl-tree")" = "$want" ]; then
+		return 0
+	fi
+	step TREE "linux-src: pristine + ${#patches[@]} patch(es) from linux-patches/"
+	rm -rf "$KTREE" "$KTREE.tmp"
+	mkdir -p "$UKL_BUILD"
+	cp -al "$pristine" "$KTREE.tmp"
+	rm -f "$KTREE.tmp/.ukl-unpacked"
+	for p in "${patches[@]}"; do
+		# break the hard links of every file the patch touches before patching it
+		for f in $(sed -n 's#^+++ b/##p; s#^--- a/##p' "$p" | sort -u); do
+			[ -f "$KTREE.tmp/$f" ] && cp --remove-destination "$KTREE.tmp/$f" "$KTREE.tmp/$f.ukl" &&
+				mv -f "$KTREE.tmp/$f.ukl" "$KTREE.tmp/$f"
+		done
+		patch -s -p1 -d "$KTREE.tmp" --no-backup-if-mismatch -i "$p" ||
+			die "linux-patches/$(basename "$p") does not apply to linux $(basename "$pristine")" \
+				"regenerate the series with git format-patch against the pinned tree"
+	done
+	printf '%s\n' "$want" >"$KTREE.tmp/.ukl-tree"
+	mv "$KTREE.tmp" "$KTREE"
+}
+
+profile_file() {
+	local f=$UKL_TOP/profiles/$1.profile
+	[ -f "$f" ] || die "unknown profile '$1'" \
+		"use one of: $(cd "$UKL_TOP/profiles" && ls *.profile | sed 's/\.profile$//' | tr '\n' ' ')"
+	printf '%s\n' "$f"
+}
+
+fragments() {
+	local f
+	for f in $(conf_get "$(profile_file "$1")" PROFILE_KCONFIG); do
+		[ -f "$UKL_TOP/profiles/$f" ] || die "profile '$1' names a missing Kconfig fragment profiles/$f"
+		printf '%s\n' "$UKL_TOP/profiles/$f"
+	done
+}
+
+kmake() { make -C "$KTREE" O="$KBUILD" ARCH=x86_64 CC="$CC_CMD" HOSTCC=gcc -j"$UKL_JOBS" "$@"; }
+
+# check_config: every CONFIG_ line of every fragment must hold in the final .config
+check_config() {
+	local bad=0 line key want got
+	while IFS= read -r line; do
+		case $line in
+		CONFIG_*=*) key=${line%%=*}; want=$line ;;
+		"# CONFIG_"*" is not set") key=${line#\# }; key=${key%% *}; want="" ;;
+		*) continue ;;
+		esac
+		got=$(grep -E "^$key=" "$KBUILD/.config" || true)
+		if [ "$got" != "$want" ]; then
+			warn "profile '$PROFILE': ${want:-$key=n} requested, but the merged .config has ${got:-$key unset}"
+			bad=1
+		fi
+	done < <(cat "$@")
+	[ $bad = 0 ] || die "the Kconfig merge for profile '$PROFILE' dropped requested options (see above)" \
+		"fix the fragment (a dependency is probably missing) in profiles/"
+}
+
+configure() {
+	local frags want
+	mapfile -t frags < <(fragments "$PROFILE")
+	want="$(cat "$KTREE/.ukl-tree") $(hash_of_files "$(profile_file "$PROFILE")" "${frags[@]}")"
+	if [ -f "$KBUILD/.config" ] && [ -f "$KBUILD/.ukl-config" ] && [ "$(cat "$KBUILD/.ukl-config")" = "$want" ]; then
+		return 0
+	fi
+	mkdir -p "$KBUILD"
+	rm -f "$KBUILD/.ukl-config"
+	run_logged CONFIG "kernel .config for profile $PROFILE" "$KBUILD/config.log" \
+		bash -c "$(declare -f kmake); KTREE='$KTREE' KBUILD='$KBUILD' CC_CMD='$CC_CMD' UKL_JOBS=$UKL_JOBS
+			set -e; kmake tinyconfig
+			'$KTREE/scripts/kconfig/merge_config.sh' -m -O '$KBUILD' '$KBUILD/.config' ${frags[*]}
+			kmake olddefconfig"
+	check_config "${frags[@]}"
+	printf '%s\n' "$want" >"$KBUILD/.ukl-config"
+}
+
+build() {
+	run_long KERNEL "profile $PROFILE: bzImage" "$KBUILD/build.log" kmake bzImage
+	printf '%s\n' "$(cat "$KBUILD/.ukl-config")" >"$KBUILD/.ukl-built"
+}
+
+need_host
+case ${1:-} in
+--tree) prepare_tree >&2; printf '%s\n' "$KTREE" ;;
+--config) [ $# = 2 ] || die "usage: scripts/kernel.sh --config PROFILE"
+	PROFILE=$2; KBUILD=$UKL_BUILD/kernel/$PROFILE
+	profile_file "$PROFILE" >/dev/null; prepare_tree; configure ;;
+''|-*) die "usage: scripts/kernel.sh PROFILE | --config PROFILE | --tree" ;;
+*) PROFILE=$1; KBUILD=$UKL_BUILD/kernel/$PROFILE
+	profile_file "$PROFILE" >/dev/null; prepare_tree; configure; build ;;
+esac

@@ -1,0 +1,102 @@
+# shellcheck shell=bash
+# Common helpers for the ukl build scripts.  Source it; do not run it.
+#
+# Paths (all overridable from the environment or the make command line):
+#   UKL_TOP    the repository root
+#   UKL_CACHE  verified downloads and unpacked upstream sources (default ~/.cache/ukl)
+#   UKL_BUILD  intermediate build trees (default $UKL_TOP/build)
+#   UKL_OUT    products (default $UKL_TOP/out)
+
+set -euo pipefail
+
+UKL_TOP=${UKL_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+UKL_CACHE=${UKL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ukl}
+UKL_BUILD=${UKL_BUILD:-$UKL_TOP/build}
+UKL_OUT=${UKL_OUT:-$UKL_TOP/out}
+UKL_LOCK=${UKL_LOCK:-$UKL_TOP/inputs.lock}
+UKL_JOBS=${UKL_JOBS:-$(nproc)}
+V=${V:-0}
+export UKL_TOP UKL_CACHE UKL_BUILD UKL_OUT UKL_LOCK UKL_JOBS
+
+# Kbuild-style one-line progress: "  TAG     what".
+step() { printf '  %-8s%s\n' "$1" "$2"; }
+note() { printf 'ukl: %s\n' "$*"; }
+warn() { printf 'ukl: warning: %s\n' "$*" >&2; }
+# die MESSAGE [HINT]: an error that says what to do next.
+die() {
+	printf 'ukl: error: %s\n' "$1" >&2
+	[ $# -lt 2 ] || printf 'ukl:   fix: %s\n' "$2" >&2
+	exit 1
+}
+
+# run_logged TAG WHAT LOG CMD...: run a long command quietly, its output in LOG.
+# With V=1 the output goes to the terminal too.  On failure the log's tail is shown.
+run_logged() {
+	local tag=$1 what=$2 log=$3
+	shift 3
+	mkdir -p "$(dirname "$log")"
+	step "$tag" "$what"
+	if [ "$V" = 1 ]; then
+		printf '+ %s\n' "$*" | tee "$log"
+		"$@" 2>&1 | tee -a "$log"
+		return "${PIPESTATUS[0]}"
+	fi
+	if ! "$@" >"$log" 2>&1; then
+		printf 'ukl: error: %s failed; last lines of %s:\n' "$what" "$log" >&2
+		tail -n 25 "$log" | sed 's/^/    /' >&2
+		exit 1
+	fi
+}
+
+# run_long TAG WHAT LOG CMD...: like run_logged, for steps of minutes: prints a progress line
+# (the log's newest line) every ${UKL_TICK:-60} seconds so a long build says where it is.
+run_long() {
+	local tag=$1 what=$2 log=$3 pid rc t0 tick=${UKL_TICK:-60}
+	shift 3
+	[ "$V" = 1 ] && { run_logged "$tag" "$what" "$log" "$@"; return; }
+	mkdir -p "$(dirname "$log")"
+	step "$tag" "$what (log: ${log#"$UKL_TOP"/})"
+	t0=$SECONDS
+	"$@" >"$log" 2>&1 &
+	pid=$!
+	trap 'kill $pid 2>/dev/null' INT TERM
+	while kill -0 $pid 2>/dev/null; do
+		local i=0
+		while [ $i -lt "$tick" ] && kill -0 $pid 2>/dev/null; do sleep 1; i=$((i + 1)); done
+		kill -0 $pid 2>/dev/null &&
+			printf '  %-8s%s\n' "..." "$((SECONDS - t0))s: $(tail -n 1 "$log" | cut -c1-90)"
+	done
+	rc=0; wait $pid || rc=$?
+	trap - INT TERM
+	if [ $rc != 0 ]; then
+		printf 'ukl: error: %s failed after %ss; last lines of %s:\n' "$what" "$((SECONDS - t0))" "$log" >&2
+		grep -E 'error|Error|\*\*\*' "$log" | tail -n 15 | sed 's/^/    /' >&2
+		tail -n 10 "$log" | sed 's/^/    /' >&2
+		exit 1
+	fi
+	step DONE "$what in $((SECONDS - t0))s"
+}
+
+# sha256 of a file
+sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+# hash_of_files FILE...: one hash over the names and contents of the files (sorted)
+hash_of_files() {
+	local f
+	for f in "$@"; do
+		printf '%s\n' "${f#"$UKL_TOP"/}"
+		cat "$f"
+	done | sha256sum | cut -c1-16
+}
+
+# Ensure the host has what the build needs; run the setup step if not.
+need_host() {
+	"$UKL_TOP/scripts/setup.sh" --check-or-install
+}
+
+# Read a key of a recipe/profile file (shell assignments, KEY="value" or KEY=value).
+# conf_get FILE KEY [DEFAULT]
+conf_get() {
+	local file=$1 key=$2
+	( set +u; . "$file"; eval "printf '%s' \"\${$key-${3-}}\"" )
+}

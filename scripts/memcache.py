@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""A tiny memcached text-protocol client for the demo and the boot tests.
+
+usage: scripts/memcache.py [--wait SECS] HOST:PORT demo
+       scripts/memcache.py [--wait SECS] HOST:PORT raw 'command\\r\\n' ...
+
+--wait retries the first exchange until the server answers (QEMU's port forward accepts
+connections before the guest listens, then drops them).
+"""
+import socket
+import sys
+import time
+
+
+class Client:
+    def __init__(self, host, port, wait=0.0, timeout=10.0):
+        deadline = time.monotonic() + wait
+        last = None
+        while True:
+            try:
+                self.sock = socket.create_connection((host, port), timeout=timeout)
+                self.buf = b""
+                # prove the server is really there: forwarded-but-unserved connections drop
+                self.sock.sendall(b"version\r\n")
+                self.version = self.line()
+                if not self.version.startswith(b"VERSION "):
+                    raise OSError("unexpected answer to version: %r" % self.version)
+                return
+            except OSError as e:
+                last = e
+                if time.monotonic() >= deadline:
+                    raise OSError("no memcached answering on %s:%d (%s)" % (host, port, last))
+                time.sleep(0.5)
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise OSError("connection closed by the server")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def exact(self, n):
+        while len(self.buf) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise OSError("connection closed by the server")
+            self.buf += chunk
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def cmd(self, text):
+        self.sock.sendall(text)
+        return self.line()
+
+    def set(self, key, value, flags=0, exptime=0):
+        return self.cmd(b"set %s %d %d %d\r\n%s\r\n" % (key, flags, exptime, len(value), value))
+
+    def get(self, key):
+        self.sock.sendall(b"get %s\r\n" % key)
+        line = self.line()
+        if line == b"END":
+            return None
+        parts = line.split()
+        if parts[0] != b"VALUE":
+            raise OSError("bad get answer %r" % line)
+        value = self.exact(int(parts[3]) + 2)[:-2]
+        end = self.line()
+        if end != b"END":
+            raise OSError("bad get trailer %r" % end)
+        return value
+
+    def stats(self):
+        self.sock.sendall(b"stats\r\n")
+        out = {}
+        while True:
+            line = self.line()
+            if line == b"END":
+                return out
+            _, k, v = line.decode().split(" ", 2)
+            out[k] = v
+
+
+def demo(c):
+    show = lambda d, s: print("  %s %s" % (d, s))
+    show(">", "version")
+    show("<", c.version.decode())
+    show(">", "set ukl 0 0 19 / hello from the guest")
+    show("<", c.set(b"ukl", b"hello from the guest").decode())
+    show(">", "get ukl")
+    v = c.get(b"ukl")
+    show("<", "VALUE ukl 0 %d / %s / END" % (len(v), v.decode()))
+    if v != b"hello from the guest":
+        raise SystemExit("demo: get returned %r" % v)
+    st = c.stats()
+    show(">", "stats")
+    for k in ("pid", "uptime", "version", "threads", "curr_connections", "cmd_get", "cmd_set", "get_hits"):
+        show("<", "STAT %s %s" % (k, st.get(k, "?")))
+
+
+def main(argv):
+    wait = 0.0
+    if len(argv) > 2 and argv[1] == "--wait":
+        wait = float(argv[2])
+        argv = argv[:1] + argv[3:]
+    if len(argv) < 3:
+        raise SystemExit(__doc__)
+    host, port = argv[1].rsplit(":", 1)
+    c = Client(host, int(port), wait=wait)
+    if argv[2] == "demo":
+        demo(c)
+    elif argv[2] == "raw":
+        for text in argv[3:]:
+            print(c.cmd(text.encode().decode("unicode_escape").encode()).decode())
+    else:
+        raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    try:
+        main(sys.argv)
+    except OSError as e:
+        print("memcache.py: %s" % e, file=sys.stderr)
+        sys.exit(1)

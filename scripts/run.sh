@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Boot a ukl image in QEMU, non-interactively, and return the guest's exit status.
+#
+# usage: scripts/run.sh [options] BZIMAGE INITRD [-- APP ARGS...]
+#   --log FILE         serial console log (also printed to stdout)
+#   --timeout SECS     end the guest after SECS (0 = never); exit 124
+#   --hostport PORT    forward 127.0.0.1:PORT to the guest's --guestport; "auto" picks a free one
+#   --guestport PORT   the app's port in the guest
+#   --port-file FILE   write the host port actually used to FILE (for scripts using auto)
+#   --gdb              start QEMU's gdbstub on :1234 and wait for gdb (-s -S)
+#   --append WORDS     extra kernel command-line words
+#   --mem SIZE         guest memory (default 512M)    --smp N   vCPUs (default 2)
+#   --accel A          auto (KVM if /dev/kvm is usable, else TCG), kvm, or tcg
+#   --icount           TCG with -icount shift=0: guest time counts instructions (exact, slower)
+#   --quiet            do not copy the console to stdout (the log still has it)
+#
+# Exit status: the guest app's exit status, read from the "ukl: exit status N" console marker
+# (or isa-debug-exit).  Reserved: 124 timeout, 125 guest reset/panicked without a status,
+# 126 QEMU failed to start, 143 stopped by SIGTERM/SIGINT.
+. "$(dirname "$0")/lib.sh"
+
+log="" timeout=0 hostport="" guestport="" portfile="" gdb=0 append="" mem=512M smp=2 accel=auto
+icount=0 quiet=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--log) log=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--hostport) hostport=$2; shift 2 ;;
+	--guestport) guestport=$2; shift 2 ;;
+	--port-file) portfile=$2; shift 2 ;;
+	--gdb) gdb=1; shift ;;
+	--append) append=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
+	--accel) accel=$2; shift 2 ;;
+	--icount) icount=1; shift ;;
+	--quiet) quiet=1; shift ;;
+	--) break ;;
+	-*) die "unknown option $1" "see the usage at the top of scripts/run.sh" ;;
+	*) break ;;
+	esac
+done
+[ $# -ge 2 ] || die "usage: scripts/run.sh [options] BZIMAGE INITRD [-- APP ARGS...]"
+kernel=$1 initrd=$2
+shift 2
+[ "${1:-}" = -- ] && shift
+[ -f "$kernel" ] || die "no kernel image at $kernel" "build it first: make APP=<app> PROFILE=<profile>"
+[ -f "$initrd" ] || die "no initramfs at $initrd" "build it first: make APP=<app> PROFILE=<profile>"
+[[ $timeout =~ ^[0-9]+$ ]] || die "--timeout wants seconds, not '$timeout'"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is not installed" "make setup"
+[ -n "$log" ] || log=$(mktemp --tmpdir ukl-run.XXXXXX.log)
+mkdir -p "$(dirname "$log")"
+: >"$log"
+
+port_free() { python3 -c 'import socket,sys
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try: s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError: sys.exit(1)' "$1"; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+netdev="user,id=net0"
+if [ -n "$hostport" ]; then
+	[ -n "$guestport" ] || die "--hostport needs --guestport (the app's port in the guest)"
+	if [ "$hostport" = auto ]; then
+		hostport=$(free_port)
+	else
+		[[ $hostport =~ ^[0-9]+$ ]] && [ "$hostport" -gt 0 ] && [ "$hostport" -lt 65536 ] ||
+			die "HOSTPORT must be a port number or auto, not '$hostport'"
+		port_free "$hostport" || die "host port $hostport is already in use on 127.0.0.1" \
+			"pick another: HOSTPORT=<free port> or HOSTPORT=auto (see who has it: ss -ltnp 'sport = :$hostport')"
+	fi
+	netdev="$netdev,hostfwd=tcp:127.0.0.1:$hostport-:$guestport"
+	[ -z "$portfile" ] || printf '%s\n' "$hostport" >"$portfile"
+fi
+
+case $accel in
+auto) if [ -w /dev/kvm ] && [ $icount = 0 ]; then accel=kvm; else accel=tcg; fi ;;
+kvm) [ -w /dev/kvm ] || die "--accel kvm, but /dev/kvm is missing or not writable" "use ACCEL=auto or ACCEL=tcg" ;;
+tcg) ;;
+*) die "--accel must be auto, kvm or tcg, not '$accel'" ;;
+esac
+if [ $accel = kvm ]; then cpu=(-accel kvm -cpu host); else cpu=(-accel tcg -cpu max); fi
+[ $icount = 0 ] || { [ $accel = tcg ] || die "--icount needs TCG"; cpu=(-accel tcg -cpu max -icount shift=0); }
+
+cmdline="console=ttyS0 earlyprintk=serial,ttyS0,115200 panic=-1 $append"
+[ $# = 0 ] || cmdline="$cmdline -- $*"
+
+qemu=(qemu-system-x86_64 -nodefaults -no-user-config -M pc -m "$mem" -smp "$smp" "${cpu[@]}"
+	-display none -no-reboot
+	-chardev "stdio,id=con,signal=off,logfile=$log" -serial chardev:con
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04
+	-netdev "$netdev" -device virtio-net-pci,netdev=net0,romfile=
+	-kernel "$kernel" -initrd "$initrd" -append "$cmdline")
+[ $gdb = 0 ] || { qemu+=(-s -S); note "gdbstub on :1234, waiting: gdb -ex 'target remote :1234' <vmlinux>"; }
+
+note "booting $(basename "$(dirname "$kernel")")/$(basename "$kernel") ($accel$([ $icount = 0 ] || echo ', icount'), ${smp} vCPU, $mem)${hostport:+, host 127.0.0.1:$hostport -> guest :$guestport}; log: $log"
+[ "$V" = 1 ] && printf '+ %q ' "${qemu[@]}" && echo
+
+errlog=$(mktemp --tmpdir ukl-qemu-err.XXXXXX)
+tmark=$(mktemp --tmpdir ukl-timeout.XXXXXX)
+rm -f "$tmark"
+if [ $quiet = 1 ]; then
+	"${qemu[@]}" </dev/null >/dev/null 2>"$errlog" &
+else
+	"${qemu[@]}" </dev/null 2>"$errlog" &
+fi
+qpid=$!
+stop() { kill -TERM "$qpid" 2>/dev/null; wait "$qpid" 2>/dev/null; rm -f "$errlog" "$tmark"; note "stopped"; exit 143; }
+trap stop TERM INT HUP
+wdog=""
+if [ "$timeout" -gt 0 ]; then
+	( sleep "$timeout"; touch "$tmark"; kill -TERM "$qpid" 2>/dev/null; sleep 5; kill -KILL "$qpid" 2>/dev/null ) &
+	wdog=$!
+fi
+rc=0
+wait "$qpid" || rc=$?
+[ -z "$wdog" ] || { kill "$wdog" 2>/dev/null; wait "$wdog" 2>/dev/null || true; }
+trap - TERM INT HUP
+
+if [ -e "$tmark" ]; then
+	rm -f "$tmark" "$errlog"
+	printf 'ukl: error: the guest was still running after %ss and was stopped; last console lines (%s):\n' "$timeout" "$log" >&2
+	tail -n 8 "$log" | sed 's/^/    /' >&2
+	printf 'ukl:   fix: if it was only slow, raise TIMEOUT= (0 = no limit); otherwise debug it with GDB=1\n' >&2
+	exit 124
+fi
+status=$(tr -d '\r' <"$log" | sed -n 's/.*ukl: exit status \([0-9]\{1,3\}\)$/\1/p' | tail -n 1)
+if [ -n "$status" ]; then
+	rm -f "$errlog"
+	exit "$status"
+fi
+if [ $rc -ne 0 ] && [ $((rc % 2)) = 1 ] && ! grep -q . "$errlog"; then
+	rm -f "$errlog"
+	warn "no exit-status marker on the console; isa-debug-exit says $(((rc - 1) / 2))"
+	exit $(((rc - 1) / 2))
+fi
+if [ $rc = 0 ]; then
+	rm -f "$errlog"
+	printf 'ukl: error: the guest reset (panic, reboot or triple fault) before it reported an exit status; last console lines (%s):\n' "$log" >&2
+	tail -n 12 "$log" | sed 's/^/    /' >&2
+	printf 'ukl:   fix: read the log for the panic; GDB=1 stops at boot for a debugger\n' >&2
+	exit 125
+fi
+printf 'ukl: error: QEMU failed (exit %s):\n' "$rc" >&2
+sed 's/^/    /' "$errlog" >&2
+if grep -q 'host forwarding' "$errlog"; then
+	printf 'ukl:   fix: host port %s is taken; use HOSTPORT=<free port> or HOSTPORT=auto\n' "$hostport" >&2
+fi
+rm -f "$errlog"
+exit 126

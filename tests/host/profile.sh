@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Profiles: the Kconfig merge holds every requested option, a dropped one is an error, an
+# unknown profile is named.  Needs the kernel tree (fetched, ~1 min cold), no compilation.
+. "$(dirname "$0")/../lib.sh"
+top=$(scratch_top)
+export UKL_BUILD=$T_TMP/build
+# share the real patched tree: prepare it once in the repo's build dir, then link it in
+expect_ok "prepare the patched kernel tree" env UKL_BUILD="$TOP/build" "$TOP/scripts/kernel.sh" --tree
+mkdir -p "$UKL_BUILD" && ln -s "$TOP/build/linux-src" "$UKL_BUILD/linux-src"
+
+expect_ok "profile linux merges onto tinyconfig with every option held" "$top/scripts/kernel.sh" --config linux
+c=$UKL_BUILD/kernel/linux/.config
+for o in CONFIG_PREEMPT_NONE=y CONFIG_HZ_1000=y CONFIG_VIRTIO_NET=y CONFIG_SERIAL_8250_CONSOLE=y \
+	CONFIG_BLK_DEV_INITRD=y CONFIG_EPOLL=y CONFIG_PERF_EVENTS=y CONFIG_64BIT=y; do
+	expect_grep "linux .config has $o" "^$o\$" "$c"
+done
+for o in CONFIG_RANDOMIZE_BASE CONFIG_MITIGATION_PAGE_TABLE_ISOLATION CONFIG_MODULES CONFIG_CPU_MITIGATIONS; do
+	if grep -q "^$o=y" "$c"; then not_ok "linux .config has $o off" "$(grep "^$o=" "$c")"; else ok "linux .config has $o off"; fi
+done
+
+# a fragment asking for something its dependencies do not allow must fail the merge
+printf 'CONFIG_VIRTIO_NET=y\nCONFIG_9P_FS=y\n' >"$top/profiles/broken.config"
+printf 'PROFILE_DESC="test"\nPROFILE_KCONFIG="base.config broken.config"\nPROFILE_APP_FLAVOUR=stock\n' >"$top/profiles/broken.profile"
+expect_fail "a fragment option dropped by Kconfig fails the merge and is named" \
+	"CONFIG_9P_FS=y requested.*|dropped requested options" "$top/scripts/kernel.sh" --config broken
+expect_fail "an unknown profile is an error listing the known ones" "unknown profile 'nosuch'.*|use one of: .*linux" \
+	"$top/scripts/kernel.sh" --config nosuch
+expect_fail "make with an unknown PROFILE names the fix" "unknown profile 'nosuch'" \
+	make -C "$top" --no-print-directory image APP=hello PROFILE=nosuch
+printf 'PROFILE_DESC="test"\nPROFILE_KCONFIG="base.config missing.config"\nPROFILE_APP_FLAVOUR=stock\n' >"$top/profiles/nofrag.profile"
+expect_fail "a profile naming a missing fragment is an error" "missing Kconfig fragment profiles/missing.config" \
+	"$top/scripts/kernel.sh" --config nofrag
+t_done

@@ -1,0 +1,74 @@
+# shellcheck shell=bash
+# Helpers for ukl tests.  A test is an executable script in tests/host/ or tests/boot/ that
+# prints TAP lines ("ok - what", "not ok - what") through these helpers and exits non-zero
+# if anything failed.  tests/run.sh numbers and counts them.
+set -uo pipefail
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# each script finds its own top (tests use scratch copies of the repo)
+unset UKL_TOP UKL_LOCK UKL_BUILD UKL_OUT
+T_FAILED=0
+T_TMP=$(mktemp -d --tmpdir ukl-test.XXXXXX)
+trap 'rm -rf "$T_TMP"' EXIT
+
+ok() { echo "ok - $*"; }
+not_ok() {
+	local what=$1
+	shift
+	echo "not ok - $what"
+	[ $# = 0 ] || printf '%s\n' "$@" | sed 's/^/#   /'
+	T_FAILED=1
+}
+diag() { printf '# %s\n' "$*"; }
+
+# expect_ok WHAT CMD...: CMD must succeed
+expect_ok() {
+	local what=$1
+	shift
+	if "$@" >"$T_TMP/out" 2>&1; then ok "$what"; else not_ok "$what" "exit $?" "$(tail -n 15 "$T_TMP/out")"; fi
+}
+# expect_fail WHAT REGEX CMD...: CMD must fail, and its output must match the extended REGEX
+expect_fail() {
+	local what=$1 re=$2 rc=0
+	shift 2
+	"$@" >"$T_TMP/out" 2>&1 || rc=$?
+	if [ $rc = 0 ]; then
+		not_ok "$what" "expected failure, command succeeded" "$(tail -n 10 "$T_TMP/out")"
+	elif ! tr "\n" " " <"$T_TMP/out" | grep -Eq -- "$re"; then
+		not_ok "$what" "exit $rc, but output lacks /$re/:" "$(tail -n 10 "$T_TMP/out")"
+	else
+		ok "$what"
+	fi
+}
+# expect_status WHAT N CMD...: CMD must exit with status N
+expect_status() {
+	local what=$1 want=$2 rc=0
+	shift 2
+	"$@" >"$T_TMP/out" 2>&1 || rc=$?
+	if [ "$rc" = "$want" ]; then ok "$what"; else not_ok "$what" "exit $rc, expected $want" "$(tail -n 15 "$T_TMP/out")"; fi
+}
+# expect_grep WHAT REGEX FILE
+expect_grep() {
+	if grep -Eq -- "$2" "$3"; then ok "$1"; else not_ok "$1" "/$2/ not in $3:" "$(tail -n 10 "$3")"; fi
+}
+
+# build_image APP PROFILE: build out/APP/PROFILE quietly (log in build/test-logs); fail the test if it breaks
+build_image() {
+	local log=$TOP/build/test-logs/image-$1-$2.log
+	mkdir -p "$(dirname "$log")"
+	if make -C "$TOP" --no-print-directory image APP="$1" PROFILE="$2" >"$log" 2>&1; then
+		ok "build image $1/$2"
+	else
+		not_ok "build image $1/$2" "log: $log" "$(tail -n 20 "$log")"
+		exit 1
+	fi
+}
+
+# A copy of the repo's scripts, profiles, apps and lock in a scratch top, for tests that break things.
+scratch_top() {
+	local d=$T_TMP/top
+	mkdir -p "$d"
+	cp -a "$TOP/scripts" "$TOP/profiles" "$TOP/apps" "$TOP/inputs.lock" "$TOP/Makefile" "$d/"
+	printf '%s\n' "$d"
+}
+
+t_done() { exit $T_FAILED; }
