@@ -16,7 +16,7 @@ MEM      ?= 512M
 SMP      ?= 2
 APPEND   ?=
 V        ?= 0
-export V UKL_CACHE UKL_BUILD UKL_OUT UKL_JOBS CCACHE
+export V FORCE UKL_CACHE UKL_BUILD UKL_OUT UKL_JOBS CCACHE
 
 S := scripts
 OUTDIR = out/$(APP)/$(PROFILE)
@@ -89,5 +89,6 @@ help:
 	@echo '  ICOUNT=1             TCG with -icount shift=0 (time = instruction count)'
 	@echo '  MEM=512M SMP=2       guest size'
 	@echo '  APPEND="..."         extra kernel command-line words'
+	@echo '  FORCE=1              run the kernel'"'"'s own make even when its stamp says up to date'
 	@echo '  V=1                  show full commands and build output'
 	@echo '  UKL_CACHE=dir        download cache (default ~/.cache/ukl); CCACHE=0 disables ccache'

@@ -54,3 +54,7 @@ if ! "$UKL_TOP/scripts/memcache.py" --wait 120 "127.0.0.1:$port" demo; then
 	die "$app did not answer on 127.0.0.1:$port within 120 s" "see out/$app/$profile/run.log"
 fi
 note "$app ($profile) answered on host port $port; powering the guest off. To keep it serving: make run APP=$app PROFILE=$profile"
+trap - EXIT
+kill -TERM $runner 2>/dev/null
+wait $runner 2>/dev/null || true
+exit 0

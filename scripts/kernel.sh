@@ -103,8 +103,15 @@ configure() {
 }
 
 build() {
+	# objects of exactly this tree + config were built completely: nothing to do
+	# (FORCE=1 runs the kernel's own make anyway, e.g. after editing build/linux-src by hand)
+	if [ "${FORCE:-0}" != 1 ] && [ -f "$KBUILD/arch/x86/boot/bzImage" ] && [ -f "$KBUILD/.ukl-built" ] &&
+		cmp -s "$KBUILD/.ukl-built" "$KBUILD/.ukl-config"; then
+		return 0
+	fi
+	rm -f "$KBUILD/.ukl-built"
 	run_long KERNEL "profile $PROFILE: bzImage" "$KBUILD/build.log" kmake bzImage
-	printf '%s\n' "$(cat "$KBUILD/.ukl-config")" >"$KBUILD/.ukl-built"
+	cp "$KBUILD/.ukl-config" "$KBUILD/.ukl-built"
 }
 
 need_host

@@ -86,7 +86,7 @@ def demo(c):
     show = lambda d, s: print("  %s %s" % (d, s))
     show(">", "version")
     show("<", c.version.decode())
-    show(">", "set ukl 0 0 19 / hello from the guest")
+    show(">", "set ukl 0 0 20 / hello from the guest")
     show("<", c.set(b"ukl", b"hello from the guest").decode())
     show(">", "get ukl")
     v = c.get(b"ukl")
