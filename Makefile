@@ -21,7 +21,7 @@ export V FORCE UKL_CACHE UKL_BUILD UKL_OUT UKL_JOBS CCACHE
 S := scripts
 OUTDIR = out/$(APP)/$(PROFILE)
 
-.PHONY: all image setup fetch kernel app run demo test test-host test-boot repin clean distclean help
+.PHONY: all image setup fetch kernel app run demo gdb test test-host test-boot repin clean distclean help
 
 all: image
 
@@ -45,6 +45,9 @@ app:
 
 run: image
 	@$(S)/boot-app.sh $(APP) $(PROFILE)
+
+gdb:
+	@$(S)/gdb.sh $(APP) $(PROFILE)
 
 demo: image
 	@$(S)/boot-app.sh --demo $(APP) $(PROFILE)
@@ -70,6 +73,7 @@ help:
 	@echo '  run          build, then boot the image in QEMU (serial on stdout, log in out/…/run.log)'
 	@echo '  demo         build, boot in the background, talk to the app through the forwarded port'
 	@echo '               (memcached: version/set/get/stats), print the exchange, power off'
+	@echo '  gdb          attach gdb to a guest started with GDB=1 (loads out/$$APP/$$PROFILE/vmlinux)'
 	@echo '  test         the test suite (host checks and boot tests); TESTS="name ..." picks some'
 	@echo '  setup        install host packages (apt, --no-install-recommends) and deb-src entries'
 	@echo '  fetch        download, verify and unpack every pinned input of inputs.lock'
@@ -84,7 +88,7 @@ help:
 	@echo '  ARGS="..."           app arguments instead of the recipe'"'"'s APP_ARGS (run/demo)'
 	@echo '  HOSTPORT=N|auto      host port forwarded to the app'"'"'s port (default: the app port)'
 	@echo '  TIMEOUT=S            stop the guest after S seconds; 0 = never (default: 0 for servers, 300)'
-	@echo '  GDB=1                QEMU gdbstub on :1234, waits for gdb (scripts/gdb.sh attaches)'
+	@echo '  GDB=1                QEMU gdbstub on :1234, waits for gdb (make gdb APP=.. PROFILE=.. attaches)'
 	@echo '  ACCEL=auto|kvm|tcg   auto uses KVM when /dev/kvm is usable'
 	@echo '  ICOUNT=1             TCG with -icount shift=0 (time = instruction count)'
 	@echo '  MEM=512M SMP=2       guest size'

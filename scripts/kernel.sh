@@ -85,8 +85,9 @@ check_config() {
 }
 
 configure() {
-	local frags want
-	mapfile -t frags < <(fragments "$PROFILE")
+	local frags want list
+	list=$(fragments "$PROFILE")
+	mapfile -t frags <<<"$list"
 	want="$(cat "$KTREE/.ukl-tree") $(hash_of_files "$(profile_file "$PROFILE")" "${frags[@]}")"
 	if [ -f "$KBUILD/.config" ] && [ -f "$KBUILD/.ukl-config" ] && [ "$(cat "$KBUILD/.ukl-config")" = "$want" ]; then
 		return 0

@@ -72,3 +72,16 @@ scratch_top() {
 }
 
 t_done() { exit $T_FAILED; }
+
+# guest_tap LOG PREFIX: re-emit the guest's TAP lines ("ok N - x") from a console log as ours
+guest_tap() {
+	local n=0 line
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		case $line in
+		"ok "[0-9]*" - "*) echo "ok - $2: ${line#* - }"; n=$((n + 1)) ;;
+		"not ok "[0-9]*" - "*) echo "not ok - $2: ${line#* - }"; T_FAILED=1; n=$((n + 1)) ;;
+		esac
+	done < <(sed -n '/^# selftest: pid/,/^# selftest: .* passed/p' "$1" | tr -d '\r')
+	[ $n -gt 0 ] || not_ok "$2: the guest reported no check" "$(tail -n 15 "$1")"
+}

@@ -1,0 +1,637 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * selftest: the process model a UKL app relies on, checked from inside the app.
+ *
+ * Prints TAP ("ok N - what" / "not ok N - what") and "# selftest: N passed, N failed";
+ * exits with the number of failed checks (capped at 100).  Options:
+ *   --expect-cpl N   fail the CPL check unless the app runs at privilege level N
+ *   --only NAME      run only the checks whose group name contains NAME
+ *   --exit N         print nothing, exit with N (exit-status propagation)
+ * The same source is built as a stock static binary and as a UKL app.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <elf.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/auxv.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/timerfd.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+
+static int passed, failed, expect_cpl = -1;
+static const char *only;
+
+static void check(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void check(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s %d - ", cond ? "ok" : "not ok", passed + failed + 1);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+	if (cond)
+		passed++;
+	else
+		failed++;
+}
+
+static int selected(const char *group)
+{
+	return !only || strstr(group, only);
+}
+
+/* ---- privilege level */
+static int cpl(void)
+{
+	unsigned short cs;
+
+	asm volatile("mov %%cs, %0" : "=r"(cs));
+	return cs & 3;
+}
+
+static void t_cpl(void)
+{
+	int level = cpl();
+
+	if (expect_cpl >= 0)
+		check(level == expect_cpl, "running at CPL %d (expected %d)", level, expect_cpl);
+	else
+		check(1, "running at CPL %d", level);
+}
+
+/* ---- identity */
+static void t_ids(void)
+{
+	struct utsname u;
+
+	check(getpid() > 0, "getpid() = %d", (int)getpid());
+	check(getppid() >= 0, "getppid() = %d", (int)getppid());
+	check(syscall(SYS_getpid) == getpid(), "syscall(SYS_getpid) agrees with getpid()");
+	check(uname(&u) == 0 && !strcmp(u.sysname, "Linux") && !strncmp(u.release, "6.12", 4),
+	      "uname: %s %s %s", u.sysname, u.release, u.machine);
+}
+
+/* ---- files on tmpfs */
+static char static_buf[8192];	/* under UKL this lives in the kernel half */
+
+static void t_files(void)
+{
+	const char *path = "/tmp/selftest.dat";
+	char buf[64];
+	struct stat st;
+	int fd, i;
+
+	fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0644);
+	check(fd >= 0, "open(O_CREAT) on /tmp");
+	check(write(fd, "hello, file\n", 12) == 12, "write 12 bytes");
+	check(lseek(fd, 0, SEEK_SET) == 0, "lseek to 0");
+	memset(buf, 0, sizeof(buf));
+	check(read(fd, buf, sizeof(buf)) == 12 && !memcmp(buf, "hello, file\n", 12), "read them back");
+	check(fstat(fd, &st) == 0 && st.st_size == 12, "fstat size 12");
+	for (i = 0; i < (int)sizeof(static_buf); i++)
+		static_buf[i] = (char)i;
+	check(pwrite(fd, static_buf, sizeof(static_buf), 0) == (ssize_t)sizeof(static_buf),
+	      "write() from a static buffer");
+	memset(static_buf, 0, sizeof(static_buf));
+	check(pread(fd, static_buf, sizeof(static_buf), 0) == (ssize_t)sizeof(static_buf) &&
+	      static_buf[1000] == (char)1000 && static_buf[8191] == (char)8191,
+	      "read() into a static buffer (%p)", (void *)static_buf);
+	close(fd);
+	check(unlink(path) == 0, "unlink");
+	errno = 0;
+	check(open("/nonexistent/x", O_RDONLY) == -1 && errno == ENOENT, "open of a missing path: ENOENT");
+	errno = 0;
+	check(read(12345, buf, 1) == -1 && errno == EBADF, "read on a bad fd: EBADF");
+}
+
+/* ---- uaccess: kernel addresses outside the app image */
+static void t_uaccess(void)
+{
+	/* the start of the direct map: kernel memory that is never part of the app image */
+	void *kaddr = (void *)0xffff888000000000UL;
+	int fd = open("/proc/self/stat", O_RDONLY);
+	ssize_t n;
+
+	errno = 0;
+	n = read(fd, kaddr, 16);
+	check(n == -1 && errno == EFAULT, "read() into a kernel address outside the app: EFAULT (got %zd, %s)",
+	      n, strerror(errno));
+	errno = 0;
+	n = write(1, (void *)0xffffffff81000000UL, 16);
+	check(n == -1 && errno == EFAULT, "write() from kernel text: EFAULT (got %zd)", n);
+	close(fd);
+}
+
+/* ---- memory */
+static sigjmp_buf segv_jmp;
+static volatile sig_atomic_t segv_seen;
+
+static void on_segv(int sig)
+{
+	(void)sig;
+	segv_seen = 1;
+	siglongjmp(segv_jmp, 1);
+}
+
+static void t_memory(void)
+{
+	size_t len = 1 << 20, big = 64 << 20, i;
+	struct sigaction sa = { .sa_handler = on_segv };
+	char *p, *m;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	check(p != MAP_FAILED, "mmap 1 MiB anonymous");
+	for (i = 0; i < len; i += 4096)
+		p[i] = 1;
+	check(p[4096 * 100] == 1, "touch every page of it");
+	check(mprotect(p, len, PROT_READ) == 0, "mprotect read-only");
+	sigaction(SIGSEGV, &sa, NULL);
+	segv_seen = 0;
+	if (!sigsetjmp(segv_jmp, 1))
+		*(volatile char *)p = 2;
+	check(segv_seen && p[0] == 1, "a write to it raises SIGSEGV");
+	signal(SIGSEGV, SIG_DFL);
+	check(munmap(p, len) == 0, "munmap");
+	m = malloc(big);
+	check(m != NULL, "malloc 64 MiB");
+	if (m) {
+		for (i = 0; i < big; i += 4096)
+			m[i] = (char)i;
+		check(m[big - 4096] == (char)(big - 4096), "touch every page of it");
+		free(m);
+	}
+}
+
+/* ---- thread-local storage */
+static __thread int tls_init = 42;
+static __thread char tls_zero[256];
+
+static void *tls_thread(void *arg)
+{
+	int ok = tls_init == 42 && tls_zero[100] == 0;
+
+	(void)arg;
+	tls_init = 7;
+	tls_zero[100] = 1;
+	return (void *)(long)ok;
+}
+
+static void t_tls(void)
+{
+	pthread_t t;
+	void *ok;
+
+	check(tls_init == 42 && tls_zero[0] == 0, "__thread data initialised in main (.tdata 42, .tbss 0)");
+	tls_init = 43;
+	pthread_create(&t, NULL, tls_thread, NULL);
+	pthread_join(t, &ok);
+	check(ok == (void *)1, "a new thread sees the initial TLS image");
+	check(tls_init == 43 && tls_zero[100] == 0, "the thread's writes stay in its own TLS");
+}
+
+/* ---- threads */
+static pthread_key_t key;
+static int destructor_runs;
+static int cleanup_runs;
+static sem_t detached_done;
+
+static void destructor(void *v)
+{
+	if (v == (void *)0x5a)
+		__atomic_add_fetch(&destructor_runs, 1, __ATOMIC_SEQ_CST);
+}
+
+/* every path ends in pthread_exit: that is the point */
+#pragma GCC diagnostic ignored "-Winfinite-recursion"
+static void __attribute__((noinline)) exit_from_deep(int depth)
+{
+	if (depth == 0)
+		pthread_exit((void *)0x1234);
+	exit_from_deep(depth - 1);
+	asm volatile("" ::: "memory");
+}
+
+static void cleanup(void *arg)
+{
+	(void)arg;
+	__atomic_add_fetch(&cleanup_runs, 1, __ATOMIC_SEQ_CST);
+}
+
+static void *exiting_thread(void *arg)
+{
+	(void)arg;
+	pthread_setspecific(key, (void *)0x5a);
+	pthread_cleanup_push(cleanup, NULL);
+	exit_from_deep(10);
+	pthread_cleanup_pop(0);
+	return NULL;
+}
+
+static void *detached_thread(void *arg)
+{
+	(void)arg;
+	pthread_setspecific(key, (void *)0x5a);
+	sem_post(&detached_done);
+	return NULL;
+}
+
+static void *cancelled_thread(void *arg)
+{
+	int *fds = arg;
+	char c;
+
+	pthread_cleanup_push(cleanup, NULL);
+	for (;;)
+		read(fds[0], &c, 1);	/* a cancellation point that blocks */
+	pthread_cleanup_pop(0);
+	return NULL;
+}
+
+static pthread_mutex_t mtx = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static long counter;
+static int ready_items;
+
+static void *contender(void *arg)
+{
+	long i;
+
+	(void)arg;
+	for (i = 0; i < 200000; i++) {
+		pthread_mutex_lock(&mtx);
+		counter++;
+		pthread_mutex_unlock(&mtx);
+	}
+	return NULL;
+}
+
+static void *producer(void *arg)
+{
+	int i;
+
+	(void)arg;
+	for (i = 0; i < 1000; i++) {
+		pthread_mutex_lock(&mtx);
+		ready_items++;
+		pthread_cond_signal(&cond);
+		pthread_mutex_unlock(&mtx);
+	}
+	return NULL;
+}
+
+static void t_threads(void)
+{
+	pthread_t t, ts[4];
+	void *ret;
+	int fds[2], i, consumed = 0;
+
+	pthread_key_create(&key, destructor);
+	sem_init(&detached_done, 0, 0);
+
+	check(pthread_create(&t, NULL, exiting_thread, NULL) == 0, "pthread_create");
+	check(pthread_join(t, &ret) == 0 && ret == (void *)0x1234, "pthread_exit from 10 frames deep returns its value to join");
+	check(cleanup_runs == 1, "pthread_exit ran the cleanup handler (unwinding)");
+	check(destructor_runs == 1, "pthread_exit ran the TSD destructor");
+
+	pthread_create(&t, NULL, detached_thread, NULL);
+	check(pthread_detach(t) == 0, "pthread_detach");
+	sem_wait(&detached_done);
+	for (i = 0; i < 100 && __atomic_load_n(&destructor_runs, __ATOMIC_SEQ_CST) < 2; i++)
+		usleep(10000);
+	check(destructor_runs == 2, "a detached thread's TSD destructor runs when it returns");
+
+	pipe(fds);
+	cleanup_runs = 0;
+	pthread_create(&t, NULL, cancelled_thread, fds);
+	usleep(50000);
+	check(pthread_cancel(t) == 0, "pthread_cancel a thread blocked in read()");
+	check(pthread_join(t, &ret) == 0 && ret == PTHREAD_CANCELED, "join returns PTHREAD_CANCELED");
+	check(cleanup_runs == 1, "cancellation ran the cleanup handler");
+	close(fds[0]);
+	close(fds[1]);
+
+	for (i = 0; i < 4; i++)
+		pthread_create(&ts[i], NULL, contender, NULL);
+	for (i = 0; i < 4; i++)
+		pthread_join(ts[i], NULL);
+	check(counter == 800000, "4 threads x 200000 increments under a contended mutex = %ld", counter);
+
+	pthread_create(&t, NULL, producer, NULL);
+	pthread_mutex_lock(&mtx);
+	while (consumed < 1000) {
+		while (ready_items == 0)
+			pthread_cond_wait(&cond, &mtx);
+		consumed += ready_items;
+		ready_items = 0;
+	}
+	pthread_mutex_unlock(&mtx);
+	pthread_join(t, NULL);
+	check(consumed == 1000, "condvar producer/consumer passes 1000 items");
+}
+
+/* ---- signals */
+static volatile sig_atomic_t alarms;
+static volatile uintptr_t handler_sp;
+
+static void on_alarm(int sig)
+{
+	int local;
+
+	(void)sig;
+	handler_sp = (uintptr_t)&local;
+	alarms++;
+}
+
+/* spin with known values in every callee-saved register until a signal was handled */
+static int regs_survive_signals(void)
+{
+	unsigned long bad;
+
+	asm volatile(
+		"push %%rbx; push %%rbp; push %%r12; push %%r13; push %%r14; push %%r15\n\t"
+		"movabs $0x1111111111111111, %%rbx\n\t"
+		"movabs $0x2222222222222222, %%rbp\n\t"
+		"movabs $0x3333333333333333, %%r12\n\t"
+		"movabs $0x4444444444444444, %%r13\n\t"
+		"movabs $0x5555555555555555, %%r14\n\t"
+		"movabs $0x6666666666666666, %%r15\n\t"
+		"1: cmpl $3, %[alarms]\n\t"
+		"jl 1b\n\t"
+		"xor %%rax, %%rax\n\t"
+		"movabs $0x1111111111111111, %%rcx; cmp %%rcx, %%rbx; setne %%al; or %%rax, %%rdx\n\t"
+		"movabs $0x2222222222222222, %%rcx; cmp %%rcx, %%rbp; setne %%al; or %%rax, %%rdx\n\t"
+		"movabs $0x3333333333333333, %%rcx; cmp %%rcx, %%r12; setne %%al; or %%rax, %%rdx\n\t"
+		"movabs $0x4444444444444444, %%rcx; cmp %%rcx, %%r13; setne %%al; or %%rax, %%rdx\n\t"
+		"movabs $0x5555555555555555, %%rcx; cmp %%rcx, %%r14; setne %%al; or %%rax, %%rdx\n\t"
+		"movabs $0x6666666666666666, %%rcx; cmp %%rcx, %%r15; setne %%al; or %%rax, %%rdx\n\t"
+		"pop %%r15; pop %%r14; pop %%r13; pop %%r12; pop %%rbp; pop %%rbx\n\t"
+		: "=d"(bad)
+		: "0"(0UL), [alarms] "m"(alarms)
+		: "rax", "rcx", "memory", "cc");
+	return bad == 0;
+}
+
+static void t_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { { 0, 2000 }, { 0, 2000 } };
+	static char altstack[64 * 1024];	/* a static alternate stack: kernel half under UKL */
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+	struct timespec t0, t1;
+
+	sigaction(SIGALRM, &sa, NULL);
+	alarms = 0;
+	alarm(1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!alarms) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (t1.tv_sec - t0.tv_sec > 5)
+			break;
+	}
+	check(alarms == 1, "alarm(1) delivers SIGALRM to its handler");
+
+	alarms = 0;
+	setitimer(ITIMER_REAL, &it, NULL);
+	check(regs_survive_signals(), "callee-saved registers survive signals taken in a busy loop");
+	it.it_value.tv_usec = it.it_interval.tv_usec = 0;
+	setitimer(ITIMER_REAL, &it, NULL);
+
+	check(sigaltstack(&ss, NULL) == 0, "sigaltstack on a static buffer");
+	sa.sa_flags = SA_ONSTACK;
+	sigaction(SIGALRM, &sa, NULL);
+	alarms = 0;
+	raise(SIGALRM);
+	check(alarms == 1 && handler_sp >= (uintptr_t)altstack && handler_sp < (uintptr_t)altstack + sizeof(altstack),
+	      "an SA_ONSTACK handler runs on the alternate stack");
+	ss.ss_flags = SS_DISABLE;
+	sigaltstack(&ss, NULL);
+	signal(SIGALRM, SIG_DFL);
+}
+
+/* ---- stack growth */
+static long __attribute__((noinline)) recurse(int depth)
+{
+	volatile char page[4096];
+
+	page[0] = (char)depth;
+	page[4095] = (char)depth;
+	if (depth == 0)
+		return page[0];
+	return recurse(depth - 1) + page[4095] - (char)depth + 1;
+}
+
+static void t_stack(void)
+{
+	check(recurse(1200) == 1200, "recursion touching 1200 fresh stack pages (~4.7 MiB)");
+}
+
+/* ---- epoll, eventfd, timerfd */
+static void t_events(void)
+{
+	int ep = epoll_create1(0), efd = eventfd(0, EFD_NONBLOCK), tfd;
+	struct itimerspec its = { .it_value = { 0, 10 * 1000 * 1000 } };
+	struct epoll_event ev = { .events = EPOLLIN }, out[4];
+	uint64_t v = 0;
+	int n, seen = 0, i;
+
+	ev.data.fd = efd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
+	ev.data.fd = tfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
+	check(epoll_wait(ep, out, 4, 0) == 0, "epoll: nothing ready yet");
+	v = 5;
+	write(efd, &v, sizeof(v));
+	n = epoll_wait(ep, out, 4, 1000);
+	check(n == 1 && out[0].data.fd == efd, "epoll reports the eventfd after a write");
+	check(read(efd, &v, sizeof(v)) == 8 && v == 5, "eventfd reads back 5");
+	timerfd_settime(tfd, 0, &its, NULL);
+	for (i = 0; i < 3 && !seen; i++) {
+		n = epoll_wait(ep, out, 4, 2000);
+		seen = n == 1 && out[0].data.fd == tfd;
+	}
+	check(seen, "epoll reports the timerfd after 10 ms");
+	check(read(tfd, &v, sizeof(v)) == 8 && v >= 1, "timerfd expirations >= 1");
+	close(tfd);
+	close(efd);
+	close(ep);
+}
+
+/* ---- sockets */
+#define TCP_BYTES (1 << 20)
+
+static void *tcp_sender(void *arg)
+{
+	int fd = *(int *)arg, i;
+	static char chunk[4096];
+	size_t sent = 0;
+
+	for (i = 0; i < 4096; i++)
+		chunk[i] = (char)(i * 7);
+	while (sent < TCP_BYTES) {
+		ssize_t n = send(fd, chunk, sizeof(chunk), 0);
+
+		if (n <= 0)
+			break;
+		sent += n;
+	}
+	shutdown(fd, SHUT_WR);
+	return (void *)sent;
+}
+
+static void t_sockets(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0), c, s, sv[2], ok = 1;
+	char *buf = malloc(65536);
+	size_t got = 0;
+	pthread_t t;
+	void *sent;
+	ssize_t n;
+
+	check(bind(l, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(l, 4) == 0 &&
+	      getsockname(l, (struct sockaddr *)&a, &alen) == 0, "TCP listen on 127.0.0.1:%d", ntohs(a.sin_port));
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	check(connect(c, (struct sockaddr *)&a, sizeof(a)) == 0, "TCP connect over loopback");
+	s = accept(l, NULL, NULL);
+	check(s >= 0, "TCP accept");
+	pthread_create(&t, NULL, tcp_sender, &c);
+	while ((n = recv(s, buf, 65536, 0)) > 0) {
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] != (char)(((got + i) % 4096) * 7))
+				ok = 0;
+		got += n;
+	}
+	pthread_join(t, &sent);
+	check(got == TCP_BYTES && (size_t)sent == TCP_BYTES && ok, "1 MiB over TCP loopback, byte-exact");
+	close(s);
+	close(c);
+	close(l);
+
+	check(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "AF_UNIX socketpair");
+	check(write(sv[0], "ping", 4) == 4 && read(sv[1], buf, 4) == 4 && !memcmp(buf, "ping", 4),
+	      "AF_UNIX socketpair carries data");
+	close(sv[0]);
+	close(sv[1]);
+	free(buf);
+}
+
+/* ---- vDSO */
+static int vdso_has(const char *name)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)getauxval(AT_SYSINFO_EHDR);
+	const Elf64_Shdr *sh;
+	const Elf64_Sym *sym = NULL;
+	const char *str = NULL;
+	size_t nsyms = 0, i;
+
+	if (!eh || memcmp(eh->e_ident, ELFMAG, SELFMAG))
+		return 0;
+	sh = (const Elf64_Shdr *)((const char *)eh + eh->e_shoff);
+	for (i = 0; i < eh->e_shnum; i++) {
+		if (sh[i].sh_type == SHT_DYNSYM) {
+			sym = (const Elf64_Sym *)((const char *)eh + sh[i].sh_offset);
+			nsyms = sh[i].sh_size / sizeof(*sym);
+			str = (const char *)eh + sh[sh[i].sh_link].sh_offset;
+		}
+	}
+	for (i = 0; i < nsyms; i++)
+		if (!strcmp(str + sym[i].st_name, name))
+			return 1;
+	return 0;
+}
+
+static void t_vdso(void)
+{
+	struct timespec a, b, k;
+
+	check(getauxval(AT_SYSINFO_EHDR) != 0, "the vDSO is mapped (AT_SYSINFO_EHDR %#lx)", getauxval(AT_SYSINFO_EHDR));
+	check(vdso_has("__vdso_clock_gettime"), "the vDSO exports __vdso_clock_gettime");
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &k);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	check((a.tv_sec < k.tv_sec || (a.tv_sec == k.tv_sec && a.tv_nsec <= k.tv_nsec)) &&
+	      (k.tv_sec < b.tv_sec || (k.tv_sec == b.tv_sec && k.tv_nsec <= b.tv_nsec)),
+	      "clock_gettime (vDSO) and the system call agree and are monotonic");
+}
+
+/* ---- fork */
+static void t_fork(void)
+{
+	int fds[2], status = -1;
+	char c = 0;
+	pid_t pid;
+
+	pipe(fds);
+	pid = fork();
+	if (pid == 0) {
+		write(fds[1], "F", 1);
+		_exit(42);
+	}
+	check(pid > 0, "fork");
+	check(read(fds[0], &c, 1) == 1 && c == 'F', "the child writes to a pipe");
+	check(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 42,
+	      "waitpid sees the child's exit status 42");
+	close(fds[0]);
+	close(fds[1]);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} groups[] = {
+	{ "cpl", t_cpl },	{ "ids", t_ids },	  { "files", t_files }, { "uaccess", t_uaccess },
+	{ "memory", t_memory }, { "tls", t_tls },	  { "threads", t_threads }, { "signals", t_signals },
+	{ "stack", t_stack },	{ "events", t_events },	  { "sockets", t_sockets }, { "vdso", t_vdso },
+	{ "fork", t_fork },
+};
+
+int main(int argc, char **argv)
+{
+	unsigned int i;
+	int a;
+
+	for (a = 1; a < argc; a++) {
+		if (!strcmp(argv[a], "--exit") && a + 1 < argc)
+			return atoi(argv[a + 1]);
+		if (!strcmp(argv[a], "--expect-cpl") && a + 1 < argc)
+			expect_cpl = atoi(argv[++a]);
+		else if (!strcmp(argv[a], "--only") && a + 1 < argc)
+			only = argv[++a];
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("# selftest: pid %d, CPL %d\n", (int)getpid(), cpl());
+	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		if (!selected(groups[i].name))
+			continue;
+		printf("# %s\n", groups[i].name);
+		groups[i].fn();
+	}
+	printf("# selftest: %d passed, %d failed\n", passed, failed);
+	return failed > 100 ? 100 : failed;
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The selftest app on each profile: every check must pass, and the app must run at the CPL the
+# profile promises (3 on stock Linux, 0 on UKL profiles).
+. "$(dirname "$0")/../lib.sh"
+
+run_selftest() {
+	local profile=$1 cpl=$2 out rc=0
+	build_image selftest "$profile"
+	out=$TOP/out/selftest/$profile
+	env ARGS="--expect-cpl $cpl" TIMEOUT=600 "$TOP/scripts/boot-app.sh" selftest "$profile" >"$T_TMP/console" 2>&1 || rc=$?
+	guest_tap "$out/run.log" "$profile"
+	if [ $rc = 0 ]; then ok "$profile: selftest exits 0 (no failed check)"
+	else not_ok "$profile: selftest exits 0" "exit $rc" "$(tail -n 8 "$T_TMP/console")"; fi
+	expect_status "$profile: the app's exit status reaches the harness (--exit 7)" 7 \
+		env ARGS="--exit 7" TIMEOUT=300 "$TOP/scripts/boot-app.sh" selftest "$profile"
+}
+
+run_selftest linux 3
+t_done
