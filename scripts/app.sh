@@ -81,12 +81,17 @@ build() {
 	for d in $(load_recipe "$name"; echo "${APP_DEPENDS:-}"); do build "$d" "$flavour"; done
 	(
 	load_flavour "$flavour"
+	if [ -n "${FLAVOUR_PREPARE:-}" ]; then
+		prep=$("$UKL_TOP/$FLAVOUR_PREPARE") || die "preparing the $flavour flavour failed (see above)"
+		eval "$prep"
+	fi
+	FLAVOUR_CC=$(eval "printf '%s' \"$FLAVOUR_CC\"")
 	SYSROOT=$UKL_BUILD/apps/$flavour/sysroot
 	load_recipe "$name"
 	dir=$UKL_BUILD/apps/$flavour/$name
 	input_sum=local
 	[ "$APP_SOURCE" = local ] || input_sum=$(awk -v n="$APP_SOURCE" '!/^#/ && $1 == n {print $5}' "$UKL_LOCK")
-	want="$input_sum $(hash_of_files "$UKL_TOP/apps/$name"/* "$UKL_TOP/profiles/$flavour.flavour" "$UKL_TOP/scripts/app.sh")"
+	want="$input_sum $(hash_of_files "$UKL_TOP/apps/$name"/* "$UKL_TOP/profiles/$flavour.flavour" "$UKL_TOP/scripts/app.sh") ${UKL_FLAVOUR_STAMP:-}"
 	for d in ${APP_DEPENDS:-}; do want="$want $(cat "$UKL_BUILD/apps/$flavour/$d/.ukl-built")"; done
 	if [ -f "$dir/.ukl-built" ] && [ "$(cut -d' ' -f2- "$dir/.ukl-built")" = "$want" ]; then exit 0; fi
 	rm -rf "$dir"
@@ -120,6 +125,9 @@ build() {
 	esac
 	if [ "$APP_KIND" = app ]; then
 		[ -x "$dir/$APP_BIN" ] || die "building $name produced no $APP_BIN" "check the logs in ${dir#"$UKL_TOP"/}"
+		if [ -n "${FLAVOUR_FINISH:-}" ]; then
+			"$UKL_TOP/$FLAVOUR_FINISH" "$dir/$APP_BIN.ukl.o" "$dir"
+		fi
 	fi
 	printf '%s %s\n' "$(date +%s)" "$want" >"$dir/.ukl-built"
 	)

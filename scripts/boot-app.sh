@@ -18,7 +18,11 @@ eval "$("$UKL_TOP/scripts/app.sh" --show "$app" | sed "s/=\(.*\)/='\1'/")"
 opts=(--log "$out/run.log" --accel "${ACCEL:-auto}" --mem "${MEM:-512M}" --smp "${SMP:-2}")
 [ "${ICOUNT:-0}" = 1 ] && opts+=(--icount)
 [ "${GDB:-0}" = 1 ] && opts+=(--gdb)
-[ -z "${APPEND:-}" ] || opts+=(--append "$APPEND")
+# the profile's own kernel command-line words come first; APPEND adds to them
+pf=$UKL_TOP/profiles/$profile.profile
+[ -f "$pf" ] || die "unknown profile '$profile'" "see make help"
+append="$(conf_get "$pf" PROFILE_CMDLINE) ${APPEND:-}"
+[ -z "${append// }" ] || opts+=(--append "$append")
 if [ -n "$APP_PORT" ]; then
 	hostport=${HOSTPORT:-$APP_PORT}
 	portfile=$(mktemp --tmpdir ukl-port.XXXXXX)

@@ -19,7 +19,6 @@ kind=$(conf_get "$UKL_TOP/apps/$app/recipe" APP_KIND app)
 [ "$kind" = app ] || die "'$app' is a library recipe, not an app" "pick an app: $("$UKL_TOP/scripts/app.sh" --known)"
 
 need_host
-"$UKL_TOP/scripts/kernel.sh" "$profile"
 "$UKL_TOP/scripts/app.sh" "$app" "$flavour"
 
 kbuild=$UKL_BUILD/kernel/$profile
@@ -29,11 +28,17 @@ rm -rf "$new"
 mkdir -p "$new"
 case $flavour in
 stock)
-	"$UKL_TOP/scripts/initramfs.sh" "$app" "$flavour" "$new/initramfs.cpio.gz"
+	# the app is an ordinary program in the initramfs: the kernel is the profile's, as built
+	"$UKL_TOP/scripts/kernel.sh" "$profile"
 	cp "$kbuild/arch/x86/boot/bzImage" "$kbuild/vmlinux" "$kbuild/System.map" "$new/"
 	cp "$kbuild/.config" "$new/config" ;;
-*) die "profile '$profile' uses app flavour '$flavour', which scripts/image.sh cannot assemble yet" ;;
+ukl)
+	# the app is fused into vmlinux: relink the profile's kernel objects with it
+	"$UKL_TOP/scripts/kernel.sh" --link "$profile" "$UKL_BUILD/apps/ukl/$app/ukl-app.o" "$new"
+	cp "$UKL_BUILD/apps/ukl/$app/fuse-report.txt" "$new/" ;;
+*) die "profile '$profile' uses app flavour '$flavour', which scripts/image.sh cannot assemble" ;;
 esac
+"$UKL_TOP/scripts/initramfs.sh" "$app" "$flavour" "$new/initramfs.cpio.gz"
 
 bin=$("$UKL_TOP/scripts/app.sh" --bin "$app" "$flavour")
 kver=$(cat "$kbuild/include/config/kernel.release" 2>/dev/null || echo unknown)

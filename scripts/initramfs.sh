@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build the initramfs for APP on a stock-flavour profile: static busybox, our /init, the app.
+# Build the initramfs for APP: static busybox, our /init, and the app: its binary (stock
+# flavour) or the trigger file /UKL (ukl flavour: the app is linked into the kernel).
 #
 # usage: scripts/initramfs.sh APP FLAVOUR OUTPUT.cpio.gz
 . "$(dirname "$0")/lib.sh"
@@ -18,9 +19,11 @@ if [ ! -x "$tools/qemu-exit" ] || [ "$UKL_TOP/scripts/initramfs/qemu-exit.c" -nt
 	mv "$tools/qemu-exit.tmp" "$tools/qemu-exit"
 fi
 
-bin=$("$UKL_TOP/scripts/app.sh" --bin "$app" "$flavour")
-[ -x "$bin" ] || die "app '$app' is not built for flavour $flavour ($bin missing)" "make app APP=$app"
 eval "$("$UKL_TOP/scripts/app.sh" --show "$app" | grep -E '^APP_(BIN|ARGS)=' | sed "s/=\(.*\)/='\1'/")"
+if [ "$flavour" = stock ]; then
+	bin=$("$UKL_TOP/scripts/app.sh" --bin "$app" "$flavour")
+	[ -x "$bin" ] || die "app '$app' is not built for flavour $flavour ($bin missing)" "make app APP=$app"
+fi
 
 stage=$UKL_BUILD/initramfs/$app-$flavour
 rm -rf "$stage"
@@ -28,13 +31,21 @@ mkdir -p "$stage"/{bin,sbin,etc/ukl,app,proc,sys,dev,tmp,run,root}
 cp "$BUSYBOX" "$stage/bin/busybox"
 cp "$tools/qemu-exit" "$stage/bin/qemu-exit"
 install -m 755 "$UKL_TOP/scripts/initramfs/init" "$stage/init"
-cp "$bin" "$stage/app/$APP_BIN"
+if [ "$flavour" = stock ]; then
+	cp "$bin" "$stage/app/$APP_BIN"
+	exec_path=/app/$APP_BIN
+else
+	# the app is part of the kernel: executing a file that starts with \177UKL starts it
+	printf '\177UKL\n' >"$stage/UKL"
+	chmod 755 "$stage/UKL"
+	exec_path=/UKL
+fi
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$stage/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$stage/etc/group"
 printf '127.0.0.1 localhost\n' >"$stage/etc/hosts"
 {
 	printf 'APP_NAME=%q\n' "$app"
-	printf 'APP_EXEC=%q\n' "/app/$APP_BIN"
+	printf 'APP_EXEC=%q\n' "$exec_path"
 	printf 'APP_ARGS=%q\n' "$APP_ARGS"
 } >"$stage/etc/ukl/app.conf"
 

@@ -2,6 +2,8 @@
 # Build the kernel objects of one profile, shared by every app built with that profile.
 #
 # usage: scripts/kernel.sh PROFILE            configure (if the profile changed) and build bzImage
+#        scripts/kernel.sh --link PROFILE APP_O OUTDIR
+#                                             link a fused app into vmlinux (UKL profiles)
 #        scripts/kernel.sh --config PROFILE   only produce and check the merged .config
 #        scripts/kernel.sh --tree             only prepare the patched source tree; print its path
 #
@@ -115,13 +117,32 @@ build() {
 	cp "$KBUILD/.ukl-config" "$KBUILD/.ukl-built"
 }
 
+# link_app APP_O OUTDIR: the profile's kernel objects plus a fused app (CONFIG_UNIKERNEL_LINUX);
+# only the final link and the boot image run when the objects are up to date.
+link_app() {
+	local app_o=$1 outdir=$2 entry
+	entry=$(conf_get "$(profile_file "$PROFILE")" PROFILE_SYSCALL_ENTRY)
+	[ -n "$entry" ] || die "profile '$PROFILE' links an app but names no PROFILE_SYSCALL_ENTRY" \
+		"set PROFILE_SYSCALL_ENTRY in profiles/$PROFILE.profile (e.g. ukl_entry_syscall)"
+	[ -f "$app_o" ] || die "no fused app object $app_o" "make app APP=<app> PROFILE=$PROFILE"
+	rm -f "$KBUILD/.ukl-built"
+	run_long LINK "vmlinux + $(basename "$(dirname "$app_o")") (profile $PROFILE, syscalls -> $entry)" \
+		"$KBUILD/link.log" kmake bzImage UKL_APP="$app_o" UKL_LDFLAGS="--defsym=ukl___ukl_syscall=$entry"
+	mkdir -p "$outdir"
+	cp "$KBUILD/arch/x86/boot/bzImage" "$KBUILD/vmlinux" "$KBUILD/System.map" "$outdir/"
+	cp "$KBUILD/.config" "$outdir/config"
+}
+
 need_host
 case ${1:-} in
+--link) [ $# = 4 ] || die "usage: scripts/kernel.sh --link PROFILE APP_O OUTDIR"
+	PROFILE=$2; KBUILD=$UKL_BUILD/kernel/$PROFILE
+	profile_file "$PROFILE" >/dev/null; prepare_tree; configure; link_app "$3" "$4" ;;
 --tree) prepare_tree >&2; printf '%s\n' "$KTREE" ;;
 --config) [ $# = 2 ] || die "usage: scripts/kernel.sh --config PROFILE"
 	PROFILE=$2; KBUILD=$UKL_BUILD/kernel/$PROFILE
 	profile_file "$PROFILE" >/dev/null; prepare_tree; configure ;;
-''|-*) die "usage: scripts/kernel.sh PROFILE | --config PROFILE | --tree" ;;
+''|-*) die "usage: scripts/kernel.sh PROFILE | --link PROFILE APP_O OUTDIR | --config PROFILE | --tree" ;;
 *) PROFILE=$1; KBUILD=$UKL_BUILD/kernel/$PROFILE
 	profile_file "$PROFILE" >/dev/null; prepare_tree; configure; build ;;
 esac

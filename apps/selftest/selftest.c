@@ -5,6 +5,7 @@
  * Prints TAP ("ok N - what" / "not ok N - what") and "# selftest: N passed, N failed";
  * exits with the number of failed checks (capped at 100).  Options:
  *   --expect-cpl N   fail the CPL check unless the app runs at privilege level N
+ *   --expect-release P  fail the uname check unless the kernel release starts with P
  *   --only NAME      run only the checks whose group name contains NAME
  *   --exit N         print nothing, exit with N (exit-status propagation)
  * The same source is built as a stock static binary and as a UKL app.
@@ -40,7 +41,7 @@
 #include <sys/wait.h>
 
 static int passed, failed, expect_cpl = -1;
-static const char *only;
+static const char *only, *expect_release = "";
 
 static void check(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void check(int cond, const char *fmt, ...)
@@ -91,7 +92,8 @@ static void t_ids(void)
 	check(getpid() > 0, "getpid() = %d", (int)getpid());
 	check(getppid() >= 0, "getppid() = %d", (int)getppid());
 	check(syscall(SYS_getpid) == getpid(), "syscall(SYS_getpid) agrees with getpid()");
-	check(uname(&u) == 0 && !strcmp(u.sysname, "Linux") && !strncmp(u.release, "6.12", 4),
+	check(uname(&u) == 0 && !strcmp(u.sysname, "Linux") &&
+	      !strncmp(u.release, expect_release, strlen(expect_release)),
 	      "uname: %s %s %s", u.sysname, u.release, u.machine);
 }
 
@@ -621,6 +623,8 @@ int main(int argc, char **argv)
 			return atoi(argv[a + 1]);
 		if (!strcmp(argv[a], "--expect-cpl") && a + 1 < argc)
 			expect_cpl = atoi(argv[++a]);
+		else if (!strcmp(argv[a], "--expect-release") && a + 1 < argc)
+			expect_release = argv[++a];
 		else if (!strcmp(argv[a], "--only") && a + 1 < argc)
 			only = argv[++a];
 	}

@@ -7,7 +7,7 @@ run_selftest() {
 	local profile=$1 cpl=$2 out rc=0
 	build_image selftest "$profile"
 	out=$TOP/out/selftest/$profile
-	env ARGS="--expect-cpl $cpl" TIMEOUT=600 "$TOP/scripts/boot-app.sh" selftest "$profile" >"$T_TMP/console" 2>&1 || rc=$?
+	env ARGS="--expect-cpl $cpl --expect-release 6.12" TIMEOUT=600 "$TOP/scripts/boot-app.sh" selftest "$profile" >"$T_TMP/console" 2>&1 || rc=$?
 	guest_tap "$out/run.log" "$profile"
 	if [ $rc = 0 ]; then ok "$profile: selftest exits 0 (no failed check)"
 	else not_ok "$profile: selftest exits 0" "exit $rc" "$(tail -n 8 "$T_TMP/console")"; fi

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The UKL app side without a kernel: the UKL glibc has no trap instruction left, the ukl flavour
+# builds the selftest into a fused object whose scan is clean, the same build runs on the host
+# (through the `syscall; ret` shim: every converted site still makes its system call), and the
+# scan fails a planted syscall or red-zone access naming the symbol.
+. "$(dirname "$0")/../lib.sh"
+
+log=$TOP/build/test-logs/fusion-glibc.log
+if "$TOP/scripts/glibc.sh" >"$log" 2>&1; then ok "the UKL glibc builds"; else not_ok "the UKL glibc builds" "$(tail -n 15 "$log")"; t_done; fi
+sysroot=$("$TOP/scripts/glibc.sh" --sysroot)
+traps=$(objdump -d "$sysroot/lib/libc.a" "$sysroot/lib/libm.a" "$sysroot/lib/crt1.o" | grep -cE $'\t(syscall|sysenter|int +\\$0x80) *$' || true)
+[ "$traps" = 0 ] && ok "libc.a, libm.a and crt1.o contain no syscall/sysenter/int \$0x80" || not_ok "no trap instructions in the UKL glibc" "$traps found"
+sites=$(cat "$sysroot/syscall-sites")
+[ "$sites" -ge 537 ] && ok "all $sites system call sites of libc.a call __ukl_syscall" || not_ok "all call sites converted" "only $sites"
+
+log=$TOP/build/test-logs/fusion-selftest.log
+if "$TOP/scripts/app.sh" selftest ukl >"$log" 2>&1; then ok "the selftest builds with the ukl flavour and fuses"; else not_ok "selftest builds with the ukl flavour" "$(tail -n 15 "$log")"; t_done; fi
+d=$TOP/build/apps/ukl/selftest
+rep=$d/fuse-report.txt
+expect_grep "the fuse report counts 0 raw trap instructions" '^raw trap instructions .*: 0$' "$rep"
+expect_grep "... and 0 red-zone accesses" '^red-zone accesses: 0$' "$rep"
+expect_grep "... and lists clone3 among the reachable system calls" '^ *435 clone3 ' "$rep"
+expect_grep "... and rt_sigreturn" '^ *15 rt_sigreturn ' "$rep"
+nm "$d/ukl-app.o" >"$T_TMP/nm"
+expect_grep "every app symbol carries the ukl_ prefix (ukl_main)" ' T ukl_main$' "$T_TMP/nm"
+expect_grep "... glibc's memcpy too (ukl_memcpy), so it cannot clash with the kernel's" ' ukl_memcpy$' "$T_TMP/nm"
+undef=$(awk '$1 == "U" {print $2}' "$T_TMP/nm" | tr '\n' ' ')
+[ "$undef" = "_GLOBAL_OFFSET_TABLE_ ukl___ukl_syscall " ] && ok "the only undefined symbols are the seam names (ukl___ukl_syscall, _GLOBAL_OFFSET_TABLE_)" || not_ok "only seam symbols undefined" "undefined: $undef"
+readelf -SW "$d/ukl-app.o" | grep -oE '\.ukl\.[a-z]+' | sort -u | tr '\n' ' ' >"$T_TMP/secs"
+expect_grep "its sections are the .ukl.* set the kernel places" '^\.ukl\.bss \.ukl\.data \.ukl\.rodata \.ukl\.tbss \.ukl\.tdata \.ukl\.text $' "$T_TMP/secs"
+
+"$d/selftest" --expect-cpl 3 >"$T_TMP/host-run" 2>&1
+rc=$?
+guest_tap "$T_TMP/host-run" "host run of the ukl-flavoured selftest"
+[ $rc = 0 ] && ok "the ukl-flavoured selftest passes on the host (exit 0)" || not_ok "ukl-flavoured selftest on the host" "exit $rc"
+
+# planted trap and red zone: the fusion step must refuse them and name the function
+mkdir -p "$T_TMP/planted"
+cat >"$T_TMP/planted/p.c" <<'C'
+int main(void) { return 0; }
+void planted_trap(void) { asm volatile("syscall" ::: "rcx", "r11", "memory"); }
+C
+export UKL_TOP=$TOP
+eval "$("$TOP/scripts/glue.sh")"
+( cd "$T_TMP/planted" && "$TOP/linker/ukl-gcc" -O2 -o p p.c ) >"$T_TMP/out" 2>&1 || not_ok "planted object builds" "$(cat "$T_TMP/out")"
+expect_fail "a planted syscall fails the fusion, naming the symbol" "'syscall' in ukl_planted_trap" \
+	"$TOP/linker/fuse.sh" "$T_TMP/planted/p.ukl.o" "$T_TMP/planted/out"
+expect_ok "... and leaves no fused object behind" test ! -e "$T_TMP/planted/out/ukl-app.o"
+printf 'int main(void) { return 0; }\n' >"$T_TMP/planted/q.c"
+printf '\t.text\n\t.globl redzone_user\nredzone_user:\n\tmovq %%rdi, -8(%%rsp)\n\tret\n' >"$T_TMP/planted/r.S"
+( cd "$T_TMP/planted" && "$TOP/linker/ukl-gcc" -O2 -o q q.c r.S ) >"$T_TMP/out" 2>&1 || not_ok "red-zone object builds" "$(cat "$T_TMP/out")"
+expect_fail "a red-zone access fails the fusion, naming the symbol" "red-zone access .* in ukl_redzone_user" \
+	"$TOP/linker/fuse.sh" "$T_TMP/planted/q.ukl.o" "$T_TMP/planted/out"
+t_done
