@@ -21,9 +21,14 @@ rm -f "$outdir/ukl-app.o" "$tmp"
 step FUSE "$(basename "$in") -> ukl-app.o"
 # _GLOBAL_OFFSET_TABLE_ is the linker's own symbol (PIC code in libgcc/libc refers to it): keep it
 objcopy --prefix-symbols=ukl_ "$in" "$tmp"
-objcopy --redefine-sym ukl__GLOBAL_OFFSET_TABLE_=_GLOBAL_OFFSET_TABLE_ "$tmp"
+# glibc applies its IFUNC relocations between __rela_iplt_start and _end, which the final link
+# creates: the kernel's linker script defines them as __ukl_rela_iplt_start/_end.  (They are
+# weak in glibc: left unbound, every IFUNC call would jump through an unresolved slot.)
+objcopy --redefine-sym ukl__GLOBAL_OFFSET_TABLE_=_GLOBAL_OFFSET_TABLE_ \
+	--redefine-sym ukl___rela_iplt_start=__ukl_rela_iplt_start \
+	--redefine-sym ukl___rela_iplt_end=__ukl_rela_iplt_end "$tmp"
 
-known=".ukl.text .ukl.rodata .ukl.data .ukl.tdata .ukl.tbss .ukl.bss"
+known=".ukl.text .ukl.rodata .ukl.eh_frame .ukl.data .ukl.tdata .ukl.tbss .ukl.bss"
 # allocated sections: readelf's "[Nr] Name Type Address Off Size ES Flg Lk Inf Al", Flg has A
 extra=$(readelf -SW "$tmp" | sed -n 's/^ *\[ *[0-9]*\] //p' | awk 'NF == 10 && $7 ~ /A/ {print $1}' |
 	grep -vxF -f <(tr ' ' '\n' <<<"$known") || true)
@@ -42,7 +47,7 @@ if [ -n "$undef" ]; then
 fi
 
 ktree=$("$UKL_TOP/scripts/kernel.sh" --tree 2>/dev/null || true)
-"$UKL_TOP/linker/scan.py" "$tmp" --report "$outdir/fuse-report.txt" \
+"$UKL_TOP/linker/scan.py" "$tmp" --name "$outdir/ukl-app.o" --report "$outdir/fuse-report.txt" \
 	${ktree:+--syscall-table "$ktree/arch/x86/entry/syscalls/syscall_64.tbl"} ||
 	{ rm -f "$tmp"; die "the app failed the ring-0 scan (see above)" "rebuild the named code with the ukl flavour's flags"; }
 mv "$tmp" "$outdir/ukl-app.o"

@@ -13,9 +13,12 @@ are listed by function).
 """
 import argparse
 import collections
+import os
 import re
+import struct
 import subprocess
 import sys
+import tempfile
 
 TRAP = re.compile(r"^(syscall|sysenter|int\s+\$0x80)\b")
 REDZONE = re.compile(r"(?<![0-9a-fx])-0x[0-9a-f]+\(%rsp\)")
@@ -31,6 +34,27 @@ def sections(obj):
     for m in re.finditer(r"^\s*\d+\s+(\S+)\s+([0-9a-f]+)\s+[0-9a-f]+\s+[0-9a-f]+\s+[0-9a-f]+\s+\S+\n\s+(.*)$", out, re.M):
         secs[m.group(1)] = (int(m.group(2), 16), m.group(3))
     return secs
+
+
+def eh_frame_walk(obj):
+    """Walk the CIE/FDE lengths of .ukl.eh_frame: (entries, offset of the first zero, size)."""
+    with tempfile.TemporaryDirectory() as t:
+        out = os.path.join(t, "eh")
+        r = subprocess.run(["objcopy", "-O", "binary", "--only-section=.ukl.eh_frame", obj, out],
+                           capture_output=True)
+        if r.returncode or not os.path.exists(out):
+            return None
+        d = open(out, "rb").read()
+    off = n = 0
+    while off + 4 <= len(d):
+        (length,) = struct.unpack_from("<I", d, off)
+        if length == 0:
+            # only zeros may follow the first terminator (crtend.o's and ours)
+            rest = d[off:]
+            return n, (len(d) - 4 if rest.count(0) == len(rest) else off), len(d)
+        n += 1
+        off += 4 + length
+    return n, off, len(d)
 
 
 def load_table(path):
@@ -95,10 +119,11 @@ def main():
     ap.add_argument("--syscall-table")
     ap.add_argument("--report")
     ap.add_argument("--entry", default="ukl___ukl_syscall")
+    ap.add_argument("--name", help="name to report instead of the object path")
     a = ap.parse_args()
     secs, traps, redzone, hlts, sites, dynamic = scan(a.obj, a.entry)
     table = load_table(a.syscall_table)
-    rep = ["# UKL app scan of %s" % a.obj, "", "sections (bytes):"]
+    rep = ["# UKL app scan of %s" % (a.name or a.obj), "", "sections (bytes):"]
     for s, (size, flags) in secs.items():
         if "ALLOC" in flags:
             rep.append("  %-14s %10d  %s" % (s, size, flags))
@@ -113,12 +138,26 @@ def main():
         rep.append("sites with a computed number (any system call):")
         for f, n in sorted(dynamic.items()):
             rep.append("  %s: %d" % (f, n))
+    eh = eh_frame_walk(a.obj)
+    eh_bad = False
+    if eh:
+        n, zero, size = eh
+        if zero == size - 4:
+            rep.append("unwind table: %d entries, terminated at its end" % n)
+        else:
+            rep.append("unwind table: %d entries, then a zero at +%#x of %#x bytes" % (n, zero, size))
+            eh_bad = True
     text = "\n".join(rep) + "\n"
     if a.report:
         open(a.report, "w").write(text)
     for w in hlts[:5]:
         print("scan: warning: hlt in %s: it does not fault in ring 0" % w, file=sys.stderr)
     bad = False
+    if eh_bad:
+        print("scan: error: the unwind table (.ukl.eh_frame) ends after %d entries, before its end: "
+              "pthread_exit and cancellation could not unwind; check linker/app-partial.lds" % eh[0],
+              file=sys.stderr)
+        bad = True
     for where, ins in traps:
         print("scan: error: '%s' in %s: app code must enter the kernel by a call" % (ins, where), file=sys.stderr)
         bad = True

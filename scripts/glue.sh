@@ -8,7 +8,7 @@
 "$UKL_TOP/scripts/glibc.sh" >&2
 glibc=$("$UKL_TOP/scripts/glibc.sh" --sysroot)
 out=$UKL_BUILD/glue
-want="$(cat "$glibc/.ukl-built") $(hash_of_files "$UKL_TOP"/glue/*.c "$UKL_TOP/glue/syscall-user.S" "$0")"
+want="$(cat "$glibc/.ukl-built") $(hash_of_files "$UKL_TOP"/glue/*.c "$UKL_TOP/glue/syscall-user.S" "$UKL_TOP"/linker/* "$0")"
 if ! [ -f "$out/.ukl-built" ] || [ "$(cat "$out/.ukl-built")" != "$want" ]; then
 	rm -rf "$out"
 	mkdir -p "$out"

@@ -32,7 +32,7 @@ prepare_tree() {
 		return 0
 	fi
 	step TREE "linux-src: pristine + ${#patches[@]} patch(es) from linux-patches/"
-	rm -rf "$KTREE" "$KTREE.tmp"
+	rm -rf "$KTREE.tmp"
 	mkdir -p "$UKL_BUILD"
 	cp -al "$pristine" "$KTREE.tmp"
 	rm -f "$KTREE.tmp/.ukl-unpacked"
@@ -46,7 +46,17 @@ prepare_tree() {
 			die "linux-patches/$(basename "$p") does not apply to linux $(basename "$pristine")" \
 				"regenerate the series with git format-patch against the pinned tree"
 	done
+	# a patched file whose content did not change keeps the old tree's mtime, so that a new
+	# series (say, one changed patch) recompiles only what it really changed
+	if [ -d "$KTREE" ]; then
+		for p in "${patches[@]}"; do
+			for f in $(sed -n 's#^+++ b/##p' "$p" | sort -u); do
+				[ -f "$KTREE/$f" ] && cmp -s "$KTREE/$f" "$KTREE.tmp/$f" && touch -r "$KTREE/$f" "$KTREE.tmp/$f"
+			done
+		done
+	fi
 	printf '%s\n' "$want" >"$KTREE.tmp/.ukl-tree"
+	rm -rf "$KTREE"
 	mv "$KTREE.tmp" "$KTREE"
 }
 

@@ -85,3 +85,10 @@ guest_tap() {
 	done < <(sed -n '/^# selftest: pid/,/^# selftest: .* passed/p' "$1" | tr -d '\r')
 	[ $n -gt 0 ] || not_ok "$2: the guest reported no check" "$(tail -n 15 "$1")"
 }
+
+# boot APP PROFILE [VAR=value...]: scripts/boot-app.sh with only the given make variables
+boot() {
+	local app=$1 profile=$2
+	shift 2
+	env -u ARGS -u TIMEOUT -u APPEND -u HOSTPORT "$@" "$TOP/scripts/boot-app.sh" "$app" "$profile"
+}

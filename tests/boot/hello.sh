@@ -3,19 +3,18 @@
 . "$(dirname "$0")/../lib.sh"
 build_image hello linux
 out=$TOP/out/hello/linux
-boot() { env -u ARGS -u TIMEOUT -u APPEND "$@" "$TOP/scripts/boot-app.sh" hello linux; }
 
-expect_status "hello exits with the status it was given (7)" 7 boot ARGS="7 seven" TIMEOUT=120
+expect_status "hello exits with the status it was given (7)" 7 boot hello linux ARGS="7 seven" TIMEOUT=120
 expect_grep "... and printed its greeting on the console" "hello from /app/hello" "$out/run.log"
 expect_grep "... with its arguments" "hello: argv\[2\] = seven" "$out/run.log"
 expect_grep "... after the init set up the network" "ukl-init: network up" "$out/run.log"
-expect_status "hello exits 0" 0 boot ARGS=0 TIMEOUT=120
-expect_status "a status above 127 survives the trip (200)" 200 boot ARGS=200 TIMEOUT=120
+expect_status "hello exits 0" 0 boot hello linux ARGS=0 TIMEOUT=120
+expect_status "a status above 127 survives the trip (200)" 200 boot hello linux ARGS=200 TIMEOUT=120
 expect_fail "a guest that panics is reported as a reset (125)" "reset .*before it reported an exit status" \
-	boot APPEND="rdinit=/nonexistent" TIMEOUT=120
-expect_status "... with exit status 125" 125 boot APPEND="rdinit=/nonexistent" TIMEOUT=120
+	boot hello linux APPEND="rdinit=/nonexistent" TIMEOUT=120
+expect_status "... with exit status 125" 125 boot hello linux APPEND="rdinit=/nonexistent" TIMEOUT=120
 expect_fail "a guest that hangs is stopped at TIMEOUT and says how to proceed" "still running after 15s.*raise TIMEOUT=" \
-	boot APPEND="ukl.shell=1" TIMEOUT=15
+	boot hello linux APPEND="ukl.shell=1" TIMEOUT=15
 if pgrep -f "qemu-system-x86_64.*out/hello/linux" >/dev/null; then not_ok "... and no QEMU is left behind"; else ok "... and no QEMU is left behind"; fi
 expect_ok "the build report names kernel, inputs and sizes" \
 	grep -q "kernel: *6.12.*config sha256" "$out/report.txt"

@@ -4,10 +4,10 @@
 . "$(dirname "$0")/../lib.sh"
 
 run_selftest() {
-	local profile=$1 cpl=$2 out rc=0
+	local profile=$1 cpl=$2 only=${3:+--only $3} out rc=0
 	build_image selftest "$profile"
 	out=$TOP/out/selftest/$profile
-	env ARGS="--expect-cpl $cpl --expect-release 6.12" TIMEOUT=600 "$TOP/scripts/boot-app.sh" selftest "$profile" >"$T_TMP/console" 2>&1 || rc=$?
+	env ARGS="--expect-cpl $cpl --expect-release 6.12 $only" TIMEOUT=600 "$TOP/scripts/boot-app.sh" selftest "$profile" >"$T_TMP/console" 2>&1 || rc=$?
 	guest_tap "$out/run.log" "$profile"
 	if [ $rc = 0 ]; then ok "$profile: selftest exits 0 (no failed check)"
 	else not_ok "$profile: selftest exits 0" "exit $rc" "$(tail -n 8 "$T_TMP/console")"; fi
@@ -16,4 +16,10 @@ run_selftest() {
 }
 
 run_selftest linux 3
+# UKL: every group but vdso (no vDSO is mapped for UKL tasks yet).  The stack group runs in a
+# boot of its own: after the other groups, its deep recursion has crashed the #PF IST
+# switch-off once (issue 3 is open on it).
+diag "ukl: vdso group not run (no vDSO for UKL tasks yet); stack group in its own boot"
+run_selftest ukl 0 cpl,ids,files,uaccess,memory,tls,threads,signals,events,sockets,fork
+run_selftest ukl 0 stack
 t_done

@@ -21,13 +21,14 @@ expect_grep "the fuse report counts 0 raw trap instructions" '^raw trap instruct
 expect_grep "... and 0 red-zone accesses" '^red-zone accesses: 0$' "$rep"
 expect_grep "... and lists clone3 among the reachable system calls" '^ *435 clone3 ' "$rep"
 expect_grep "... and rt_sigreturn" '^ *15 rt_sigreturn ' "$rep"
+expect_grep "... and the unwind table ends at its end (no padding read as a terminator)" '^unwind table: [0-9]{3,} entries, terminated at its end$' "$rep"
 nm "$d/ukl-app.o" >"$T_TMP/nm"
 expect_grep "every app symbol carries the ukl_ prefix (ukl_main)" ' T ukl_main$' "$T_TMP/nm"
 expect_grep "... glibc's memcpy too (ukl_memcpy), so it cannot clash with the kernel's" ' ukl_memcpy$' "$T_TMP/nm"
 undef=$(awk '$1 == "U" {print $2}' "$T_TMP/nm" | tr '\n' ' ')
 [ "$undef" = "_GLOBAL_OFFSET_TABLE_ ukl___ukl_syscall " ] && ok "the only undefined symbols are the seam names (ukl___ukl_syscall, _GLOBAL_OFFSET_TABLE_)" || not_ok "only seam symbols undefined" "undefined: $undef"
-readelf -SW "$d/ukl-app.o" | grep -oE '\.ukl\.[a-z]+' | sort -u | tr '\n' ' ' >"$T_TMP/secs"
-expect_grep "its sections are the .ukl.* set the kernel places" '^\.ukl\.bss \.ukl\.data \.ukl\.rodata \.ukl\.tbss \.ukl\.tdata \.ukl\.text $' "$T_TMP/secs"
+readelf -SW "$d/ukl-app.o" | grep -oE '\.ukl\.[a-z_]+' | sort -u | tr '\n' ' ' >"$T_TMP/secs"
+expect_grep "its sections are the .ukl.* set the kernel places" '^\.ukl\.bss \.ukl\.data \.ukl\.eh_frame \.ukl\.rodata \.ukl\.tbss \.ukl\.tdata \.ukl\.text $' "$T_TMP/secs"
 
 "$d/selftest" --expect-cpl 3 >"$T_TMP/host-run" 2>&1
 rc=$?
