@@ -30,28 +30,24 @@ static void x87_raise(unsigned short flag)
 	asm volatile("fldenv %0\n\tfwait" : : "m"(env));
 }
 
+/* raise an SSE exception by a division: 0/0 invalid, 1/0 divide-by-zero, 1/3 inexact */
+static void sse_divide(float a, float b)
+{
+	asm volatile("divss %1, %0" : "+x"(a) : "x"(b));
+}
+
 void __sfp_handle_exceptions(int fex)
 {
-	float a, b;
-
-	if (fex & FP_EX_INVALID) {
-		a = 0.0f;
-		asm volatile("divss %0, %0" : "+x"(a));
-	}
+	if (fex & FP_EX_INVALID)
+		sse_divide(0.0f, 0.0f);
 	if (fex & FP_EX_DENORM)
 		x87_raise(FP_EX_DENORM);
-	if (fex & FP_EX_DIVZERO) {
-		a = 1.0f;
-		b = 0.0f;
-		asm volatile("divss %1, %0" : "+x"(a) : "x"(b));
-	}
+	if (fex & FP_EX_DIVZERO)
+		sse_divide(1.0f, 0.0f);
 	if (fex & FP_EX_OVERFLOW)
 		x87_raise(FP_EX_OVERFLOW);
 	if (fex & FP_EX_UNDERFLOW)
 		x87_raise(FP_EX_UNDERFLOW);
-	if (fex & FP_EX_INEXACT) {
-		a = 1.0f;
-		b = 3.0f;
-		asm volatile("divss %1, %0" : "+x"(a) : "x"(b));
-	}
+	if (fex & FP_EX_INEXACT)
+		sse_divide(1.0f, 3.0f);
 }

@@ -46,9 +46,10 @@ if [ -n "$undef" ]; then
 		"link the library that defines them (APP_DEPENDS / LIBS), or add a seam name to linker/seam.syms"
 fi
 
-ktree=$("$UKL_TOP/scripts/kernel.sh" --tree 2>/dev/null || true)
+# syscall names for the report: the table of the pinned (pristine) kernel source
+ksrc=$("$UKL_TOP/scripts/fetch.sh" --path linux)
 "$UKL_TOP/linker/scan.py" "$tmp" --name "$outdir/ukl-app.o" --report "$outdir/fuse-report.txt" \
-	${ktree:+--syscall-table "$ktree/arch/x86/entry/syscalls/syscall_64.tbl"} ||
+	--syscall-table "$ksrc/arch/x86/entry/syscalls/syscall_64.tbl" ||
 	{ rm -f "$tmp"; die "the app failed the ring-0 scan (see above)" "rebuild the named code with the ukl flavour's flags"; }
 mv "$tmp" "$outdir/ukl-app.o"
 step SCAN "0 trap instructions, $(sed -n 's/^system call sites.*: //p' "$outdir/fuse-report.txt") call sites (${outdir#"$UKL_TOP"/}/fuse-report.txt)"

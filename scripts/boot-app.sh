@@ -19,8 +19,7 @@ opts=(--log "$out/run.log" --accel "${ACCEL:-auto}" --mem "${MEM:-512M}" --smp "
 [ "${ICOUNT:-0}" = 1 ] && opts+=(--icount)
 [ "${GDB:-0}" = 1 ] && opts+=(--gdb)
 # the profile's own kernel command-line words come first; APPEND adds to them
-pf=$UKL_TOP/profiles/$profile.profile
-[ -f "$pf" ] || die "unknown profile '$profile'" "see make help"
+pf=$(profile_file "$profile")
 append="$(conf_get "$pf" PROFILE_CMDLINE) ${APPEND:-}"
 [ -z "${append// }" ] || opts+=(--append "$append")
 if [ -n "$APP_PORT" ]; then

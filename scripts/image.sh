@@ -10,9 +10,7 @@
 [ $# = 2 ] || die "usage: scripts/image.sh APP PROFILE"
 app=$1 profile=$2
 t0=$SECONDS
-pf=$UKL_TOP/profiles/$profile.profile
-[ -f "$pf" ] || die "unknown profile '$profile'" \
-	"use one of: $(cd "$UKL_TOP/profiles" && ls *.profile | sed 's/\.profile$//' | tr '\n' ' ')"
+pf=$(profile_file "$profile")
 "$UKL_TOP/scripts/app.sh" --show "$app" >/dev/null
 flavour=$(conf_get "$pf" PROFILE_APP_FLAVOUR)
 kind=$(conf_get "$UKL_TOP/apps/$app/recipe" APP_KIND app)

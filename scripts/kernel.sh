@@ -60,13 +60,6 @@ prepare_tree() {
 	mv "$KTREE.tmp" "$KTREE"
 }
 
-profile_file() {
-	local f=$UKL_TOP/profiles/$1.profile
-	[ -f "$f" ] || die "unknown profile '$1'" \
-		"use one of: $(cd "$UKL_TOP/profiles" && ls *.profile | sed 's/\.profile$//' | tr '\n' ' ')"
-	printf '%s\n' "$f"
-}
-
 fragments() {
 	local f
 	for f in $(conf_get "$(profile_file "$1")" PROFILE_KCONFIG); do

@@ -94,6 +94,14 @@ need_host() {
 	"$UKL_TOP/scripts/setup.sh" --check-or-install
 }
 
+# profile_file NAME: the path of profiles/NAME.profile, or an error listing the known profiles
+profile_file() {
+	local f=$UKL_TOP/profiles/$1.profile
+	[ -f "$f" ] || die "unknown profile '$1'" \
+		"use one of: $(cd "$UKL_TOP/profiles" && ls *.profile | sed 's/\.profile$//' | tr '\n' ' ')"
+	printf '%s\n' "$f"
+}
+
 # Read a key of a recipe/profile file (shell assignments, KEY="value" or KEY=value).
 # conf_get FILE KEY [DEFAULT]
 conf_get() {
