@@ -9,7 +9,9 @@
 #
 # Source: the pinned linux-source-6.12 from the cache plus the series in linux-patches/, in
 # $UKL_BUILD/linux-src (hard links to the cache; patched files are private copies).
-# Objects: $UKL_BUILD/kernel/PROFILE (an O= build dir), compiled through ccache.
+# Objects: $UKL_BUILD/kernel/PROFILE (an O= build dir), compiled through ccache.  A profile
+# with PROFILE_KERNEL=OTHER uses OTHER's objects and .config (e.g. ukl-byp links against ukl's:
+# only the binding of the app's system call sites differs, so nothing is compiled twice).
 . "$(dirname "$0")/lib.sh"
 
 KTREE=$UKL_BUILD/linux-src
@@ -124,28 +126,34 @@ build() {
 # only the final link and the boot image run when the objects are up to date.
 link_app() {
 	local app_o=$1 outdir=$2 entry
-	entry=$(conf_get "$(profile_file "$PROFILE")" PROFILE_SYSCALL_ENTRY)
-	[ -n "$entry" ] || die "profile '$PROFILE' links an app but names no PROFILE_SYSCALL_ENTRY" \
-		"set PROFILE_SYSCALL_ENTRY in profiles/$PROFILE.profile (e.g. ukl_entry_syscall)"
-	[ -f "$app_o" ] || die "no fused app object $app_o" "make app APP=<app> PROFILE=$PROFILE"
+	entry=$(conf_get "$(profile_file "$LINK_PROFILE")" PROFILE_SYSCALL_ENTRY)
+	[ -n "$entry" ] || die "profile '$LINK_PROFILE' links an app but names no PROFILE_SYSCALL_ENTRY" \
+		"set PROFILE_SYSCALL_ENTRY in profiles/$LINK_PROFILE.profile (e.g. ukl_entry_syscall)"
+	[ -f "$app_o" ] || die "no fused app object $app_o" "make app APP=<app> PROFILE=$LINK_PROFILE"
 	rm -f "$KBUILD/.ukl-built"
-	run_long LINK "vmlinux + $(basename "$(dirname "$app_o")") (profile $PROFILE, syscalls -> $entry)" \
+	run_long LINK "vmlinux + $(basename "$(dirname "$app_o")") (profile $LINK_PROFILE on $PROFILE's objects, syscalls -> $entry)" \
 		"$KBUILD/link.log" kmake bzImage UKL_APP="$app_o" UKL_LDFLAGS="--defsym=ukl___ukl_syscall=$entry"
 	mkdir -p "$outdir"
 	cp "$KBUILD/arch/x86/boot/bzImage" "$KBUILD/vmlinux" "$KBUILD/System.map" "$outdir/"
 	cp "$KBUILD/.config" "$outdir/config"
 }
 
+# use_profile NAME: PROFILE = the profile whose objects NAME uses, LINK_PROFILE = NAME
+use_profile() {
+	LINK_PROFILE=$1
+	PROFILE=$(conf_get "$(profile_file "$1")" PROFILE_KERNEL "$1")
+	[ "$PROFILE" = "$1" ] || [ -f "$UKL_TOP/profiles/$PROFILE.profile" ] ||
+		die "profile '$1' names PROFILE_KERNEL=$PROFILE, which is not a profile"
+	KBUILD=$UKL_BUILD/kernel/$PROFILE
+}
+
 need_host
 case ${1:-} in
 --link) [ $# = 4 ] || die "usage: scripts/kernel.sh --link PROFILE APP_O OUTDIR"
-	PROFILE=$2; KBUILD=$UKL_BUILD/kernel/$PROFILE
-	profile_file "$PROFILE" >/dev/null; prepare_tree; configure; link_app "$3" "$4" ;;
+	use_profile "$2"; prepare_tree; configure; link_app "$3" "$4" ;;
 --tree) prepare_tree >&2; printf '%s\n' "$KTREE" ;;
 --config) [ $# = 2 ] || die "usage: scripts/kernel.sh --config PROFILE"
-	PROFILE=$2; KBUILD=$UKL_BUILD/kernel/$PROFILE
-	profile_file "$PROFILE" >/dev/null; prepare_tree; configure ;;
+	use_profile "$2"; prepare_tree; configure ;;
 ''|-*) die "usage: scripts/kernel.sh PROFILE | --link PROFILE APP_O OUTDIR | --config PROFILE | --tree" ;;
-*) PROFILE=$1; KBUILD=$UKL_BUILD/kernel/$PROFILE
-	profile_file "$PROFILE" >/dev/null; prepare_tree; configure; build ;;
+*) use_profile "$1"; prepare_tree; configure; build ;;
 esac

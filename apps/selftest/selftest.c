@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -446,6 +447,90 @@ static void t_signals(void)
 	signal(SIGALRM, SIG_DFL);
 }
 
+/*
+ * ---- progress: what a syscall fast path (profile ukl-byp) must not take away.  Bound
+ * stated by the bypass: exit work (signals, rescheduling) is never delayed past the end
+ * of the system call during which it became pending.
+ */
+static volatile sig_atomic_t usr1_seen;
+static void on_usr1(int sig) { (void)sig; usr1_seen++; }
+
+static volatile int spin_stop;
+static volatile unsigned long spin_count, call_count;
+
+static void pin_cpu0(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void *spinner(void *a)
+{
+	(void)a;
+	pin_cpu0();
+	while (!spin_stop)
+		spin_count++;
+	return NULL;
+}
+
+static void *caller(void *a)
+{
+	(void)a;
+	pin_cpu0();
+	while (!spin_stop) {
+		syscall(SYS_getppid);
+		call_count++;
+	}
+	return NULL;
+}
+
+static void t_progress(void)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	struct itimerval it = { { 0, 0 }, { 0, 20000 } };
+	struct timespec t0, t1;
+	pthread_t a, b;
+	unsigned long n = 0, ms;
+	int i, all = 1;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	for (i = 0; i < 1000; i++) {
+		usr1_seen = 0;
+		syscall(SYS_kill, getpid(), SIGUSR1);
+		all &= usr1_seen == 1;
+	}
+	check(all, "a signal a system call raises is handled before that call returns (1000 of 1000)");
+
+	sigaction(SIGALRM, &(struct sigaction){ .sa_handler = on_alarm }, NULL);
+	alarms = 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	setitimer(ITIMER_REAL, &it, NULL);
+	do {
+		syscall(SYS_getppid);
+		n++;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+	} while (!alarms && t1.tv_sec - t0.tv_sec < 5);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	check(alarms == 1 && ms < 20 + 500, "a 20 ms timer interrupts a tight getppid loop (after %lu ms, %lu calls)", ms, n);
+	signal(SIGALRM, SIG_DFL);
+
+	spin_stop = 0;
+	spin_count = call_count = 0;
+	pthread_create(&a, NULL, spinner, NULL);
+	pthread_create(&b, NULL, caller, NULL);
+	usleep(500000);
+	spin_stop = 1;
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	check(spin_count > 1000 && call_count > 100,
+	      "on one CPU a CPU-bound thread (%lu loops) and a syscall-bound thread (%lu calls) both progress",
+	      spin_count, call_count);
+	signal(SIGUSR1, SIG_DFL);
+}
+
 /* ---- stack growth */
 static long __attribute__((noinline)) recurse(int depth)
 {
@@ -622,7 +707,7 @@ static const struct {
 	{ "cpl", t_cpl },	{ "ids", t_ids },	  { "files", t_files }, { "uaccess", t_uaccess },
 	{ "memory", t_memory }, { "tls", t_tls },	  { "threads", t_threads }, { "signals", t_signals },
 	{ "stack", t_stack },	{ "events", t_events },	  { "sockets", t_sockets }, { "vdso", t_vdso },
-	{ "fork", t_fork },
+	{ "fork", t_fork },	{ "progress", t_progress },
 };
 
 int main(int argc, char **argv)

@@ -16,10 +16,15 @@ run_selftest() {
 }
 
 run_selftest linux 3
-# UKL: the groups that pass reliably today.  Open in issue 3: threads (pthread_exit/cancel
-# passed in two boots and hung in a third), vdso (no vDSO is mapped for UKL tasks yet), and
-# stack after the other groups (one oops in the #PF IST switch-off), so stack runs alone.
-diag "ukl: threads (intermittent hang) and vdso (no vDSO yet) not run; stack in its own boot"
-run_selftest ukl 0 cpl,ids,files,uaccess,memory,tls,signals,events,sockets,fork
-run_selftest ukl 0 stack
+# UKL profiles: every group but vdso (no vDSO is mapped for UKL tasks: clock_gettime is a
+# system call there); the progress group checks what a fast path must keep (signals within
+# the call that raised them, fairness between a CPU-bound and a syscall-bound thread).
+groups=cpl,ids,files,uaccess,memory,tls,threads,signals,stack,events,sockets,fork,progress
+diag "UKL profiles run every group but vdso (no vDSO is mapped for UKL tasks yet)"
+for profile in ${UKL_PROFILES:-ukl ukl-byp}; do
+	run_selftest "$profile" 0 "$groups"
+done
+nm "$TOP/out/selftest/ukl-byp/vmlinux" >"$T_TMP/nm"
+expect_grep "ukl-byp: the app's system call sites are bound to the bypass entry" \
+	"^$(grep ' T ukl_entry_syscall_bypass$' "$T_TMP/nm" | cut -d' ' -f1) T ukl___ukl_syscall$" "$T_TMP/nm"
 t_done

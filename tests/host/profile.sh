@@ -30,4 +30,9 @@ expect_fail "make with an unknown PROFILE names the fix" "unknown profile 'nosuc
 printf 'PROFILE_DESC="test"\nPROFILE_KCONFIG="base.config missing.config"\nPROFILE_APP_FLAVOUR=stock\n' >"$top/profiles/nofrag.profile"
 expect_fail "a profile naming a missing fragment is an error" "missing Kconfig fragment profiles/missing.config" \
 	"$top/scripts/kernel.sh" --config nofrag
+printf 'PROFILE_DESC="test"\nPROFILE_KERNEL=nosuch\nPROFILE_APP_FLAVOUR=ukl\n' >"$top/profiles/badkernel.profile"
+expect_fail "a PROFILE_KERNEL that is not a profile is an error naming it" "PROFILE_KERNEL=nosuch, which is not a profile" \
+	"$top/scripts/kernel.sh" --config badkernel
+# ukl-byp links against ukl's kernel objects: configuring it configures ukl, nothing of its own
+if grep -q '^PROFILE_KERNEL=ukl$' "$TOP/profiles/ukl-byp.profile"; then ok "ukl-byp names ukl's kernel objects (PROFILE_KERNEL=ukl)"; else not_ok "ukl-byp names ukl's kernel objects (PROFILE_KERNEL=ukl)"; fi
 t_done
