@@ -5,7 +5,7 @@
 # safe to rerun.
 
 APP      ?= memcached
-PROFILE  ?= linux
+PROFILE  ?= ukl
 ARGS     ?=
 HOSTPORT ?=
 TIMEOUT  ?=
@@ -16,12 +16,13 @@ MEM      ?= 512M
 SMP      ?= 2
 APPEND   ?=
 V        ?= 0
-export V FORCE UKL_CACHE UKL_BUILD UKL_OUT UKL_JOBS CCACHE
+export V FORCE UKL_CACHE UKL_BUILD UKL_OUT UKL_JOBS CCACHE PROFILES BOOTS ONLY SCALE
 
 S := scripts
 OUTDIR = out/$(APP)/$(PROFILE)
 
-.PHONY: all image setup fetch kernel app run demo gdb test test-host test-boot repin clean distclean help
+.PHONY: all image setup fetch kernel app run demo gdb test test-host test-boot repin clean distclean help \
+	eval eval-micro bench plots fig1 fig2 fig4 fig6
 
 all: image
 
@@ -55,6 +56,31 @@ demo: image
 test:
 	@tests/run.sh $(if $(TESTS),$(TESTS))
 
+# eval: microbenchmarks on every profile (eval/micro.sh), then summary.csv, report.md and
+# the figures (eval/analyze.py); figN re-plots from the saved CSVs without booting
+eval:
+	@$(S)/setup.sh --check-or-install
+	@eval/micro.sh
+	@APP=memcached eval/bench.sh
+	@eval/analyze.py
+
+eval-micro:
+	@$(S)/setup.sh --check-or-install
+	@eval/micro.sh
+	@eval/analyze.py
+
+# bench: stock and UKL images of APP alternating under the same load (eval/bench.sh)
+bench:
+	@$(S)/setup.sh --check-or-install
+	@APP=$(APP) eval/bench.sh
+	@eval/analyze.py --fig 6
+
+plots:
+	@eval/analyze.py
+
+fig1 fig2 fig4 fig6:
+	@eval/analyze.py --fig $(subst fig,,$@)
+
 repin:
 	@test -n "$(INPUT)" -a -n "$(VERSION)" || { echo "usage: make repin INPUT=<name in inputs.lock> VERSION=<Debian version>"; exit 2; }
 	@$(S)/fetch.sh --repin $(INPUT) $(VERSION)
@@ -79,6 +105,13 @@ help:
 	@echo '  fetch        download, verify and unpack every pinned input of inputs.lock'
 	@echo '  kernel       build the kernel objects of $$PROFILE (shared by all apps)'
 	@echo '  app          build $$APP for $$PROFILE'"'"'s app flavour'
+	@echo '  eval         the paper'"'"'s figures: microbenchmarks (apps/lebench) on every profile and'
+	@echo '               the memcached bench, BOOTS boots each in alternation; writes'
+	@echo '               out/eval/{raw/,bench/,summary.csv,report.md,fig1,2,4,6.png}'
+	@echo '  eval-micro   only the microbenchmarks (figs 1, 2, 4)'
+	@echo '  bench        memcached: stock and UKL boots alternating under eval/loadgen/mcload; prints'
+	@echo '               throughput and p99 ratios UKL/stock; out/eval/bench/, fig6.png'
+	@echo '  plots, figN  redo summary/report/figures (fig1 fig2 fig4 fig6) from saved data, no boot'
 	@echo '  repin        accept a new Debian version: make repin INPUT=linux VERSION=6.12.x-y'
 	@echo '  clean        remove build/ and out/ (the download cache and ccache stay)'
 	@echo
@@ -94,5 +127,7 @@ help:
 	@echo '  MEM=512M SMP=2       guest size'
 	@echo '  APPEND="..."         extra kernel command-line words'
 	@echo '  FORCE=1              run the kernel'"'"'s own make even when its stamp says up to date'
+	@echo '  PROFILES="linux ukl" eval: the profiles to compare (default: all); BOOTS=3; SCALE=1'
+	@echo '                       (iteration factor); ONLY=getppid,read (lebench tests)'
 	@echo '  V=1                  show full commands and build output'
 	@echo '  UKL_CACHE=dir        download cache (default ~/.cache/ukl); CCACHE=0 disables ccache'

@@ -26,6 +26,7 @@ PACKAGES=(
 	busybox-static    # the initramfs userspace
 	qemu-system-x86   # the guest
 	libmemcached-tools  # memccapable & co. for the memcached tests
+	python3-matplotlib  # eval/ figures
 	netcat-openbsd    # nc, for talking to a guest by hand
 )
 SRC_LIST=/etc/apt/sources.list.d/ukl-deb-src.sources

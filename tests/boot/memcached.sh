@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Boot the stock memcached image and talk to it through the forwarded host port.
+# memcached (Debian's 1.6.18, unmodified, 4 worker threads) on stock Linux and as UKL
+# images (ukl, ukl-byp), each driven through the forwarded host port by real clients: Debian's
+# libmemcached-tools (memccapable binary and ascii, memcstat, memccp/memccat) and the
+# project's correctness run (tests/memcached/correctness.py).  The UKL server must give
+# exactly the answers the stock one gives.
 . "$(dirname "$0")/../lib.sh"
-build_image memcached linux
-out=$TOP/out/memcached/linux
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+"$TOP/scripts/setup.sh" --check-or-install >/dev/null || { not_ok "host tools (scripts/setup.sh)"; t_done; }
 
 # a busy host port is an error naming the fix, before QEMU starts
+build_image memcached linux
 port=$(free_port)
 python3 -c 'import socket,time,sys; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); time.sleep(60)' "$port" &
 holder=$!
@@ -14,41 +18,76 @@ expect_fail "a busy HOSTPORT is an error naming the fix" "port $port is already 
 	env HOSTPORT="$port" TIMEOUT=30 "$TOP/scripts/boot-app.sh" memcached linux
 kill $holder; wait $holder 2>/dev/null
 
-port=$(free_port)
-env HOSTPORT="$port" TIMEOUT=300 "$TOP/scripts/boot-app.sh" memcached linux >"$T_TMP/console" 2>&1 &
-runner=$!
-TOP=$TOP python3 - "$port" <<'PY' >"$T_TMP/client" 2>&1
-import os, random, sys
-sys.path.insert(0, os.path.join(os.environ["TOP"], "scripts"))
-from memcache import Client
+# serve PROFILE: boot out/memcached/PROFILE in the background and run every client against it
+serve() {
+	local profile=$1 out=$TOP/out/memcached/$1 port runner rc srv
+	build_image memcached "$profile"
+	port=$(free_port)
+	env HOSTPORT="$port" TIMEOUT=900 "$TOP/scripts/boot-app.sh" memcached "$profile" >"$T_TMP/console.$profile" 2>&1 &
+	runner=$!
+	srv=127.0.0.1:$port
+	if ! python3 "$TOP/scripts/memcache.py" --wait 180 "$srv" raw 'version\r\n' >/dev/null 2>&1; then
+		not_ok "$profile: memcached answers on the forwarded port" "$(tail -n 20 "$out/run.log")"
+		kill -TERM $runner; wait $runner
+		return
+	fi
+	ok "$profile: memcached answers on the forwarded port"
+	expect_grep "$profile: ... started by init with 4 worker threads" \
+		"ukl-init: starting memcached: /.* -u root -t 4" "$out/run.log"
 
-def check(what, cond):
-    print(("ok - " if cond else "not ok - ") + what, flush=True)
+	expect_ok "$profile: memccapable (binary protocol) passes" timeout 300 memccapable -h 127.0.0.1 -p "$port"
+	expect_grep "$profile: ... all of its tests" "All tests passed" "$T_TMP/out"
+	expect_ok "$profile: memccapable -a (ascii protocol) passes" timeout 300 memccapable -a -h 127.0.0.1 -p "$port"
+	expect_grep "$profile: ... all of its tests" "All tests passed" "$T_TMP/out"
 
-c = Client("127.0.0.1", int(sys.argv[1]), wait=180)
-check("memcached answers version through the forwarded port (%s)" % c.version.decode(),
-      c.version == b"VERSION 1.6.18")
-check("set answers STORED", c.set(b"k1", b"v1") == b"STORED")
-check("get returns the value", c.get(b"k1") == b"v1")
-big = bytes(random.Random(1).getrandbits(8) for _ in range(500000))
-check("a 500 kB binary value round-trips byte-exact", c.set(b"big", big) == b"STORED" and c.get(b"big") == big)
-check("a missing key is a miss", c.get(b"nosuch") is None)
-check("delete answers DELETED", c.cmd(b"delete k1\r\n") == b"DELETED")
-st = c.stats()
-check("stats reports 4 worker threads", st.get("threads") == "4")
-check("stats counts our sets and gets", int(st["cmd_set"]) >= 2 and int(st["get_hits"]) >= 2)
-check("stats reports version 1.6.18", st.get("version") == "1.6.18")
-PY
-cat "$T_TMP/client"
-grep -q '^ok - memcached answers' "$T_TMP/client" || not_ok "client run" "$(cat "$T_TMP/client")"
-grep -q '^not ok' "$T_TMP/client" && T_FAILED=1
-kill -TERM $runner
-rc=0; wait $runner || rc=$?
-if [ $rc = 143 ]; then ok "SIGTERM ends the runner (143) and QEMU with it"; else not_ok "SIGTERM ends the runner (143)" "exit $rc" "$(tail -n 5 "$T_TMP/console")"; fi
-if pgrep -f "qemu-system-x86_64.*out/memcached/linux" >/dev/null; then not_ok "... no QEMU left behind"; else ok "... no QEMU left behind"; fi
-expect_grep "the console shows memcached started by init" "ukl-init: starting memcached: /app/memcached -u root -t 4" "$out/run.log"
+	head -c 300000 /dev/urandom >"$T_TMP/blob.$profile"
+	expect_ok "$profile: memccp stores a 300 kB file" memccp --servers="$srv" "$T_TMP/blob.$profile"
+	memccat --servers="$srv" "blob.$profile" >"$T_TMP/back.$profile" 2>"$T_TMP/err"
+	# memccat ends each value with a newline of its own
+	{ cat "$T_TMP/blob.$profile"; echo; } >"$T_TMP/want.$profile"
+	if cmp -s "$T_TMP/want.$profile" "$T_TMP/back.$profile"; then
+		ok "$profile: memccat returns it byte-exact"
+	else
+		not_ok "$profile: memccat returns it byte-exact" "$(cat "$T_TMP/err")"
+	fi
+	expect_ok "$profile: memcstat reports the server" memcstat --servers="$srv"
+	expect_grep "$profile: ... with 4 threads" "threads: 4" "$T_TMP/out"
 
-expect_ok "make demo boots memcached, talks to it and powers off" \
-	make -C "$TOP" --no-print-directory demo APP=memcached PROFILE=linux HOSTPORT=auto
+	python3 "$TOP/tests/memcached/correctness.py" "$srv" "$T_TMP/transcript.$profile" >"$T_TMP/client" 2>&1
+	sed -n 's/^\(not \)\?ok - /&'"$profile"': /p; /^#/p' "$T_TMP/client"
+	grep -q '^not ok' "$T_TMP/client" && T_FAILED=1
+	grep -q '^# 0 failed' "$T_TMP/client" || not_ok "$profile: the correctness run finished" "$(tail -n 5 "$T_TMP/client")"
+	expect_ok "$profile: after all of it the server still serves" \
+		python3 "$TOP/scripts/memcache.py" "$srv" raw 'version\r\n'
+	if grep -E "WARNING|BUG|Oops|Call Trace" "$out/run.log" >"$T_TMP/warn"; then
+		not_ok "$profile: no kernel warning on the console" "$(head -n 5 "$T_TMP/warn")"
+	else
+		ok "$profile: no kernel warning on the console"
+	fi
+
+	kill -TERM $runner
+	rc=0; wait $runner || rc=$?
+	if [ $rc = 143 ]; then ok "$profile: SIGTERM ends the runner (143)"; else not_ok "$profile: SIGTERM ends the runner (143)" "exit $rc" "$(tail -n 5 "$T_TMP/console.$profile")"; fi
+	if pgrep -f "qemu-system-x86_64.*out/memcached/$profile/" >/dev/null; then
+		not_ok "$profile: ... no QEMU left behind"
+	else
+		ok "$profile: ... no QEMU left behind"
+	fi
+}
+
+serve linux
+for profile in ${UKL_PROFILES:-ukl ukl-byp}; do
+	serve "$profile"
+	if diff "$T_TMP/transcript.linux" "$T_TMP/transcript.$profile" >"$T_TMP/diff"; then
+		ok "$profile answers every deterministic command exactly as stock Linux ($(wc -l <"$T_TMP/transcript.$profile") exchanges)"
+	else
+		not_ok "$profile answers every deterministic command exactly as stock Linux" "$(head -n 10 "$T_TMP/diff")"
+	fi
+done
+expect_grep "the UKL server runs in ring 0 (the kernel reports the linked application)" \
+	"ukl: application linked in" "$TOP/out/memcached/ukl/run.log"
+
+expect_ok "make demo (default profile) boots memcached, talks to it and powers off" \
+	make -C "$TOP" --no-print-directory demo APP=memcached HOSTPORT=auto
 expect_grep "... showing the conversation" "< VERSION 1.6.18" "$T_TMP/out"
 t_done

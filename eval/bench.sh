@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# make bench APP=memcached: stock and UKL images booted one after the other, alternating
+# (linux ukl linux ukl ...), under the same QEMU command and the same load from
+# eval/loadgen/mcload on the host through the forwarded port.  Each boot: prefill, a
+# closed-loop run (maximum throughput), then open-loop runs at fixed rates (fractions of the
+# first linux boot's throughput) for the latency-vs-load figure.  Prints throughput and p99
+# as UKL/stock ratios with their spread; raw results in out/eval/bench/.
+#
+# Environment (make variables): APP (memcached), PROFILES (linux ukl), BOOTS (3), DURATION
+# (seconds per closed-loop run, 20), LOADGEN ("-t 2 -c 8 -P 4 -R 1:10 -k 10000 -d 32-1024"),
+# RATES (open-loop fractions, "0.2 0.4 0.6 0.8 0.9"), OPEN_DURATION (10)
+. "$(dirname "$0")/../scripts/lib.sh"
+
+app=${APP:-memcached}
+profiles=${PROFILES:-linux ukl}
+boots=${BOOTS:-3}
+duration=${DURATION:-20}
+load=${LOADGEN:--t 2 -c 8 -P 4 -R 1:10 -k 10000 -d 32-1024}
+rates=${RATES:-0.2 0.4 0.6 0.8 0.9}
+odur=${OPEN_DURATION:-10}
+res=$UKL_OUT/eval/bench
+[ "$(conf_get "$UKL_TOP/apps/$app/recipe" APP_PROTOCOL)" = memcache ] ||
+	die "make bench drives memcache-protocol servers; apps/$app/recipe has no APP_PROTOCOL=memcache"
+case " $profiles " in *" linux "*) ;; *) die "PROFILES='$profiles' lacks linux, the baseline of every ratio" ;; esac
+for p in $profiles; do profile_file "$p" >/dev/null; done
+
+mcload=$("$UKL_TOP/eval/loadgen/build.sh")
+for p in $profiles; do
+	note "bench: image $app/$p"
+	"$UKL_TOP/scripts/image.sh" "$app" "$p"
+done
+rm -rf "$res"
+mkdir -p "$res"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# one boot of PROFILE: closed loop, then the open-loop rates; results under $res/PROFILE/boot-N
+bench_boot() {
+	local p=$1 b=$2 dir=$res/$1/boot-$2 port runner rc=0 r qps
+	mkdir -p "$dir"
+	port=$(free_port)
+	env -u APPEND -u ARGS HOSTPORT="$port" TIMEOUT=0 "$UKL_TOP/scripts/boot-app.sh" "$app" "$p" >"$dir/boot.log" 2>&1 &
+	runner=$!
+	if ! python3 "$UKL_TOP/scripts/memcache.py" --wait 180 "127.0.0.1:$port" raw 'version\r\n' >/dev/null 2>&1; then
+		kill -TERM $runner 2>/dev/null; wait $runner 2>/dev/null
+		die "$app/$p boot $b did not answer" "see out/$app/$p/run.log"
+	fi
+	step LOAD "$app/$p boot $b: closed loop ${duration}s ($load)"
+	# shellcheck disable=SC2086
+	"$mcload" -s "127.0.0.1:$port" $load --prefill -w 2 -D "$duration" --label "$p" \
+		--json "$dir/closed.json" --csv "$res/closed.csv" --hdr "$dir/closed" >"$dir/closed.txt" || rc=1
+	sed 's/^/    /' "$dir/closed.txt"
+	if [ $rc = 0 ] && [ -n "$rates" ]; then
+		for r in $rates; do
+			qps=$(python3 -c "print(int($r * $base_tput))")
+			step LOAD "$app/$p boot $b: open loop at $qps req/s (${r} x linux max) ${odur}s"
+			# shellcheck disable=SC2086
+			"$mcload" -s "127.0.0.1:$port" $load -P 1 --qps "$qps" -w 1 -D "$odur" --label "$p" \
+				--csv "$dir/open.csv" --hdr "$dir/open-$qps" >"$dir/open-$qps.txt" || rc=1
+			grep latency "$dir/open-$qps.txt" | sed 's/^/    /'
+		done
+	fi
+	cp "$UKL_OUT/$app/$p/run.log" "$dir/console.log"
+	kill -TERM $runner 2>/dev/null; wait $runner 2>/dev/null
+	if grep -E "WARNING|BUG|Oops|Call Trace" "$dir/console.log" >"$dir/warnings.txt"; then
+		die "$app/$p boot $b: kernel warnings on the console" "see ${dir#"$UKL_TOP"/}/console.log"
+	fi
+	[ $rc = 0 ] || die "$app/$p boot $b: the load generator reported errors" "see ${dir#"$UKL_TOP"/}/closed.txt"
+}
+
+t0=$SECONDS
+base_tput=0
+for b in $(seq 1 "$boots"); do
+	for p in $profiles; do
+		bench_boot "$p" "$b"
+		if [ "$p" = linux ] && [ "$b" = 1 ]; then
+			base_tput=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["ops_per_sec"]))' "$res/linux/boot-1/closed.json")
+		fi
+	done
+done
+
+# open-loop points for fig 6: profile, offered, p99, mean (median over boots)
+python3 - "$res" "$profiles" <<'PY'
+import csv, glob, os, statistics, sys
+res, profiles = sys.argv[1], sys.argv[2].split()
+rows = {}
+for p in profiles:
+    for f in glob.glob(os.path.join(res, p, "boot-*", "open.csv")):
+        for r in csv.DictReader(open(f)):
+            rows.setdefault((p, float(r["offered_qps"])), []).append((float(r["p99_us"]), float(r["mean_us"]), float(r["ops_per_sec"])))
+with open(os.path.join(res, "openloop.csv"), "w", newline="") as f:
+    w = csv.writer(f, lineterminator="\n")
+    w.writerow(["profile", "offered_qps", "achieved_qps", "p99_us", "mean_us"])
+    for (p, q), v in sorted(rows.items()):
+        w.writerow([p, int(q), "%.0f" % statistics.median(x[2] for x in v),
+                    "%.1f" % statistics.median(x[0] for x in v), "%.1f" % statistics.median(x[1] for x in v)])
+# closed-loop ratios
+closed = {}
+for r in csv.DictReader(open(os.path.join(res, "closed.csv"))):
+    closed.setdefault(r["label"], []).append((float(r["ops_per_sec"]), float(r["p99_us"]), float(r["mean_us"])))
+base = closed["linux"]
+bt = statistics.median(x[0] for x in base)
+bp = statistics.median(x[1] for x in base)
+lines = ["| profile | boots | ops/s median (min..max) | p99 us median (min..max) | throughput / linux | p99 / linux |",
+         "|---|---|---|---|---|---|"]
+for p in profiles:
+    v = closed.get(p, [])
+    if not v:
+        continue
+    t = [x[0] for x in v]
+    q = [x[1] for x in v]
+    lines.append("| %s | %d | %.0f (%.0f..%.0f) | %.0f (%.0f..%.0f) | %.3f (%.3f..%.3f) | %.3f (%.3f..%.3f) |" % (
+        p, len(v), statistics.median(t), min(t), max(t), statistics.median(q), min(q), max(q),
+        statistics.median(t) / bt, min(t) / bt, max(t) / bt, statistics.median(q) / bp, min(q) / bp, max(q) / bp))
+open(os.path.join(res, "ratios.md"), "w").write("\n".join(lines) + "\n")
+print("\n".join(lines))
+PY
+note "bench: $boots boots x {$profiles} in $((SECONDS - t0)) s; results in out/eval/bench/ (closed.csv, openloop.csv, ratios.md)"
+note "bench: the ratios compare boots under the same QEMU command; repeat with: make bench APP=$app BOOTS=$boots"
