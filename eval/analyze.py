@@ -242,11 +242,13 @@ def plots(rows, outdir, which, bench):
         made.append("fig4.png")
     if 6 in which and bench:
         fig, ax = plt.subplots(figsize=(8, 4.5))
-        for p, pts in bench.items():
+        for i, (p, pts) in enumerate(sorted(bench.items(), key=lambda kv: kv[0] != BASE)):
             pts.sort()
-            ax.plot([q for q, _, _ in pts], [p99 for _, p99, _ in pts], marker="o", label=p + " p99")
-            ax.plot([q for q, _, _ in pts], [mean for _, _, mean in pts], ls="--", label=p + " mean")
+            color = "C%d" % i
+            ax.plot([q for q, _, _ in pts], [p99 for _, p99, _ in pts], marker="o", color=color, label=p + " p99")
+            ax.plot([q for q, _, _ in pts], [mean for _, _, mean in pts], ls="--", color=color, label=p + " mean")
         ax.axhline(500, color="red", lw=1, label="500 µs SLA")
+        ax.set_yscale("log")
         ax.set_xlabel("offered load (requests/s)")
         ax.set_ylabel("latency (µs)")
         ax.set_title("Fig 6: memcached latency vs load")
@@ -286,7 +288,8 @@ def main():
         if a.fig == [6]:
             # the memcached figure alone needs only the bench data
             if not bench:
-                raise DataError("%s/bench/openloop.csv: missing; run make bench APP=memcached first" % a.out)
+                raise DataError("%s/bench/openloop.csv: missing or without open-loop points; run make "
+                                "bench APP=memcached (with RATES set) first" % a.out)
             print("ukl: eval: %s" % ", ".join(plots([], a.out, [6], bench)))
             return
         rows = aggregate(load(a.raw))

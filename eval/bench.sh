@@ -23,6 +23,8 @@ res=$UKL_OUT/eval/bench
 	die "make bench drives memcache-protocol servers; apps/$app/recipe has no APP_PROTOCOL=memcache"
 case " $profiles " in *" linux "*) ;; *) die "PROFILES='$profiles' lacks linux, the baseline of every ratio" ;; esac
 for p in $profiles; do profile_file "$p" >/dev/null; done
+# linux boots first in each round: its first closed-loop maximum sets the open-loop rates
+profiles="linux $(printf '%s\n' $profiles | grep -vx linux | tr '\n' ' ')"
 
 mcload=$("$UKL_TOP/eval/loadgen/build.sh")
 for p in $profiles; do
@@ -41,26 +43,30 @@ bench_boot() {
 	env -u APPEND -u ARGS HOSTPORT="$port" TIMEOUT=0 "$UKL_TOP/scripts/boot-app.sh" "$app" "$p" >"$dir/boot.log" 2>&1 &
 	runner=$!
 	if ! python3 "$UKL_TOP/scripts/memcache.py" --wait 180 "127.0.0.1:$port" raw 'version\r\n' >/dev/null 2>&1; then
-		kill -TERM $runner 2>/dev/null; wait $runner 2>/dev/null
+		kill -TERM $runner 2>/dev/null; wait $runner 2>/dev/null || true
 		die "$app/$p boot $b did not answer" "see out/$app/$p/run.log"
 	fi
 	step LOAD "$app/$p boot $b: closed loop ${duration}s ($load)"
 	# shellcheck disable=SC2086
 	"$mcload" -s "127.0.0.1:$port" $load --prefill -w 2 -D "$duration" --label "$p" \
-		--json "$dir/closed.json" --csv "$res/closed.csv" --hdr "$dir/closed" >"$dir/closed.txt" || rc=1
+		--json "$dir/closed.json" --csv "$res/closed.csv" --hdr "$dir/closed-hdr" >"$dir/closed.txt" || rc=1
 	sed 's/^/    /' "$dir/closed.txt"
+	# the open-loop rates are fractions of the first linux boot's maximum
+	if [ "$p" = linux ] && [ "$b" = 1 ] && [ $rc = 0 ]; then
+		base_tput=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["ops_per_sec"]))' "$dir/closed.json")
+	fi
 	if [ $rc = 0 ] && [ -n "$rates" ]; then
 		for r in $rates; do
 			qps=$(python3 -c "print(int($r * $base_tput))")
 			step LOAD "$app/$p boot $b: open loop at $qps req/s (${r} x linux max) ${odur}s"
 			# shellcheck disable=SC2086
-			"$mcload" -s "127.0.0.1:$port" $load -P 1 --qps "$qps" -w 1 -D "$odur" --label "$p" \
-				--csv "$dir/open.csv" --hdr "$dir/open-$qps" >"$dir/open-$qps.txt" || rc=1
+			"$mcload" -s "127.0.0.1:$port" $load --qps "$qps" -w 1 -D "$odur" --label "$p" \
+				--csv "$dir/open.csv" --hdr "$dir/open-$qps-hdr" >"$dir/open-$qps.txt" || rc=1
 			grep latency "$dir/open-$qps.txt" | sed 's/^/    /'
 		done
 	fi
 	cp "$UKL_OUT/$app/$p/run.log" "$dir/console.log"
-	kill -TERM $runner 2>/dev/null; wait $runner 2>/dev/null
+	kill -TERM $runner 2>/dev/null; wait $runner 2>/dev/null || true
 	if grep -E "WARNING|BUG|Oops|Call Trace" "$dir/console.log" >"$dir/warnings.txt"; then
 		die "$app/$p boot $b: kernel warnings on the console" "see ${dir#"$UKL_TOP"/}/console.log"
 	fi
@@ -72,9 +78,6 @@ base_tput=0
 for b in $(seq 1 "$boots"); do
 	for p in $profiles; do
 		bench_boot "$p" "$b"
-		if [ "$p" = linux ] && [ "$b" = 1 ]; then
-			base_tput=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["ops_per_sec"]))' "$res/linux/boot-1/closed.json")
-		fi
 	done
 done
 
