@@ -33,7 +33,6 @@ for p in $profiles; do
 done
 rm -rf "$res"
 mkdir -p "$res"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # one boot of PROFILE: closed loop, then the open-loop rates; results under $res/PROFILE/boot-N
 bench_boot() {

@@ -95,7 +95,9 @@ configure() {
 	local frags want list
 	list=$(fragments "$PROFILE")
 	mapfile -t frags <<<"$list"
-	want="$(cat "$KTREE/.ukl-tree") $(hash_of_files "$(profile_file "$PROFILE")" "${frags[@]}")"
+	# what reaches the .config: the tree and the fragments, in order (not the rest of the
+	# profile file: a new boot command line must not reconfigure or rebuild a kernel)
+	want="$(cat "$KTREE/.ukl-tree") ${frags[*]##*/} $(hash_of_files "${frags[@]}")"
 	if [ -f "$KBUILD/.config" ] && [ -f "$KBUILD/.ukl-config" ] && [ "$(cat "$KBUILD/.ukl-config")" = "$want" ]; then
 		return 0
 	fi

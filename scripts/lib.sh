@@ -18,6 +18,9 @@ UKL_JOBS=${UKL_JOBS:-$(nproc)}
 V=${V:-0}
 export UKL_TOP UKL_CACHE UKL_BUILD UKL_OUT UKL_LOCK UKL_JOBS
 
+# free_port: a TCP port on 127.0.0.1 that is free right now
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
 # Kbuild-style one-line progress: "  TAG     what".
 step() { printf '  %-8s%s\n' "$1" "$2"; }
 note() { printf 'ukl: %s\n' "$*"; }

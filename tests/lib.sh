@@ -72,6 +72,8 @@ scratch_top() {
 }
 
 t_done() { exit $T_FAILED; }
+# free_port: the one in scripts/lib.sh
+free_port() { (. "$TOP/scripts/lib.sh" && free_port); }
 
 # guest_tap LOG PREFIX: re-emit the guest's TAP lines ("ok N - x") from a console log as ours
 guest_tap() {

@@ -5,7 +5,6 @@
 # project's correctness run (tests/memcached/correctness.py).  The UKL server must give
 # exactly the answers the stock one gives.
 . "$(dirname "$0")/../lib.sh"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 "$TOP/scripts/setup.sh" --check-or-install >/dev/null || { not_ok "host tools (scripts/setup.sh)"; t_done; }
 
 # a busy host port is an error naming the fix, before QEMU starts

@@ -12,7 +12,7 @@ grep -q '^# [0-9]* passed, 0 failed' "$T_TMP/self" || not_ok "histogram selftest
 make -C "$TOP" --no-print-directory app APP=memcached PROFILE=linux >"$T_TMP/build" 2>&1 ||
 	{ not_ok "memcached (stock) builds for the host" "$(tail -n 5 "$T_TMP/build")"; t_done; }
 server=$("$TOP/scripts/app.sh" --bin memcached stock)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 "$server" -u root -l 127.0.0.1 -p "$port" -U 0 -t 2 -m 64 &
 srv=$!
 trap 'kill $srv 2>/dev/null; rm -rf "$T_TMP"' EXIT
