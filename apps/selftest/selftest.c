@@ -7,7 +7,8 @@
  *   --expect-cpl N   fail the CPL check unless the app runs at privilege level N
  *   --expect-release P  fail the uname check unless the kernel release starts with P
  *   --only A,B,...   run only these groups of checks (cpl ids files uaccess memory tls threads
- *                    signals stack events sockets vdso fork)
+ *                    signals stack events sockets vdso fork progress ret tcp)
+ *   --expect-shortcut  the tcp group requires the kernel's TCP shortcuts to be taken
  *   --exit N         print nothing, exit with N (exit-status propagation)
  * The same source is built as a stock static binary and as a UKL app.
  */
@@ -144,8 +145,13 @@ static void t_files(void)
 }
 
 /* ---- uaccess: kernel addresses outside the app image */
+static socklen_t st_len;
+static struct sockaddr_in st_addr;
+static int st_status;
+
 static void t_uaccess(void)
 {
+	pid_t pid;
 	/* the start of the direct map: kernel memory that is never part of the app image */
 	void *kaddr = (void *)0xffff888000000000UL;
 	int fd = open("/proc/self/stat", O_RDONLY);
@@ -159,6 +165,25 @@ static void t_uaccess(void)
 	n = write(1, (void *)0xffffffff81000000UL, 16);
 	check(n == -1 && errno == EFAULT, "write() from kernel text: EFAULT (got %zd)", n);
 	close(fd);
+
+	/* scalars in static data: the kernel reads and writes them with get_user/put_user */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	st_len = sizeof(st_addr);
+	errno = 0;
+	n = getsockname(fd, (struct sockaddr *)&st_addr, &st_len);
+	check(n == 0 && st_len == sizeof(st_addr) && st_addr.sin_family == AF_INET,
+	      "getsockname() with its length in static data (get_user): %s", strerror(errno));
+	errno = 0;
+	n = getsockname(fd, (struct sockaddr *)&st_addr, (socklen_t *)kaddr);
+	check(n == -1 && errno == EFAULT, "... with its length at a kernel address outside the app: EFAULT (got %zd)", n);
+	close(fd);
+	pid = fork();
+	if (pid == 0)
+		_exit(3);
+	st_status = -1;
+	n = waitpid(pid, &st_status, 0);
+	check(n == pid && WIFEXITED(st_status) && WEXITSTATUS(st_status) == 3,
+	      "waitpid() into a static status (put_user): %#x", st_status);
 }
 
 /* ---- memory */
@@ -531,6 +556,102 @@ static void t_progress(void)
 	signal(SIGUSR1, SIG_DFL);
 }
 
+/*
+ * ---- ret: returns from interrupts and exceptions to the app.  With ukl_ret=1 (profiles
+ * ukl-ret, ukl-ret-byp) the kernel jumps back instead of executing iretq and counts it in
+ * /sys/module/ukl/parameters/ret_count; every profile must give back all registers and flags.
+ */
+#define REG_CHECK(r, c) "movabs $" c ", %%rax\n\tcmp %%rax, %%" r "\n\tjne 2f\n\t"
+#define ALL_REGS(X)                                                                              \
+	X("rbx", "0x1111111111111111") X("rcx", "0x2222222222222222") X("rdx", "0x3333333333333333") \
+	X("rsi", "0x4444444444444444") X("rdi", "0x5555555555555555") X("r8", "0x6666666666666666")  \
+	X("r9", "0x7777777777777777") X("r10", "0x8888888888888888") X("r11", "0x9999999999999999")  \
+	X("r12", "0xaaaaaaaaaaaaaaaa") X("r13", "0xbbbbbbbbbbbbbbbb") X("r14", "0xcccccccccccccccc")  \
+	X("r15", "0xdddddddddddddddd")
+#define REG_LOAD(r, c) "movabs $" c ", %%" r "\n\t"
+
+/* spin with every general register and CF holding known values; count the iterations
+ * after which one of them differed (an interrupt return that lost it) */
+static unsigned long regs_survive(unsigned long iters)
+{
+	unsigned long bad = 0;
+
+	asm volatile(ALL_REGS(REG_LOAD)
+		     "1:\n\t"
+		     "stc\n\t"
+		     "nop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\t"
+		     "jnc 2f\n\t"
+		     ALL_REGS(REG_CHECK)
+		     "jmp 3f\n"
+		     "2:\n\t"
+		     "incq %[bad]\n\t"
+		     ALL_REGS(REG_LOAD)
+		     "3:\n\t"
+		     "decq %[n]\n\t"
+		     "jnz 1b\n\t"
+		     : [n] "+m"(iters), [bad] "+m"(bad)
+		     :
+		     : "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14",
+		       "r15", "cc", "memory");
+	return bad;
+}
+
+static long read_number(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static int cmdline_has(const char *word)
+{
+	char buf[4096] = "", *tok, *save;
+	int fd = open("/proc/cmdline", O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	for (tok = strtok_r(buf, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
+		if (!strcmp(tok, word))
+			return 1;
+	return 0;
+}
+
+static void t_ret(void)
+{
+	const char *count = "/sys/module/ukl/parameters/ret_count";
+	int want = cmdline_has("ukl_ret=1");
+	long before = read_number(count), after;
+	size_t pages = 256, i;
+	unsigned long bad;
+	char *p;
+
+	p = mmap(NULL, pages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	for (i = 0; i < pages; i++)
+		p[i * 4096] = 1;
+	munmap(p, pages * 4096);
+	bad = regs_survive(3000000);
+	after = read_number(count);
+	check(bad == 0, "every register and CF survive the interrupts of a 3M-iteration spin (%lu lost)", bad);
+	if (before < 0) {
+		check(!want, "a kernel without UKL's ret_count, and no ukl_ret=1 on the command line");
+		return;
+	}
+	if (want)
+		check(after - before >= (long)pages,
+		      "ukl_ret=1: the kernel returned to the app by jump (%ld times for %zu page faults and the timer)",
+		      after - before, pages);
+	else
+		check(after == before, "without ukl_ret=1 every return to the app is an iretq (%ld jumps)", after - before);
+}
+
 /* ---- stack growth */
 static long __attribute__((noinline)) recurse(int depth)
 {
@@ -641,16 +762,25 @@ static void t_sockets(void)
 }
 
 /* ---- vDSO */
-static int vdso_has(const char *name)
+/* the address of a vDSO function, or NULL */
+static void *vdso_sym(const char *name)
 {
 	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)getauxval(AT_SYSINFO_EHDR);
+	const Elf64_Phdr *ph;
 	const Elf64_Shdr *sh;
 	const Elf64_Sym *sym = NULL;
 	const char *str = NULL;
 	size_t nsyms = 0, i;
+	uintptr_t bias = 0;
 
 	if (!eh || memcmp(eh->e_ident, ELFMAG, SELFMAG))
-		return 0;
+		return NULL;
+	ph = (const Elf64_Phdr *)((const char *)eh + eh->e_phoff);
+	for (i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD) {
+			bias = (uintptr_t)eh - ph[i].p_vaddr;
+			break;
+		}
 	sh = (const Elf64_Shdr *)((const char *)eh + eh->e_shoff);
 	for (i = 0; i < eh->e_shnum; i++) {
 		if (sh[i].sh_type == SHT_DYNSYM) {
@@ -660,23 +790,43 @@ static int vdso_has(const char *name)
 		}
 	}
 	for (i = 0; i < nsyms; i++)
-		if (!strcmp(str + sym[i].st_name, name))
-			return 1;
-	return 0;
+		if (sym[i].st_shndx != SHN_UNDEF && !strcmp(str + sym[i].st_name, name))
+			return (void *)(bias + sym[i].st_value);
+	return NULL;
+}
+
+static int ts_le(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec <= b->tv_nsec);
 }
 
 static void t_vdso(void)
 {
-	struct timespec a, b, k;
+	int (*vgettime)(clockid_t, struct timespec *) = vdso_sym("__vdso_clock_gettime");
+	int (*vgettod)(struct timeval *, void *) = vdso_sym("__vdso_gettimeofday");
+	struct timespec a, b, k, c0, c1;
+	struct timeval tv = { 0 };
 
 	check(getauxval(AT_SYSINFO_EHDR) != 0, "the vDSO is mapped (AT_SYSINFO_EHDR %#lx)", getauxval(AT_SYSINFO_EHDR));
-	check(vdso_has("__vdso_clock_gettime"), "the vDSO exports __vdso_clock_gettime");
+	check(vgettime != NULL, "the vDSO exports __vdso_clock_gettime");
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &k);
 	clock_gettime(CLOCK_MONOTONIC, &b);
-	check((a.tv_sec < k.tv_sec || (a.tv_sec == k.tv_sec && a.tv_nsec <= k.tv_nsec)) &&
-	      (k.tv_sec < b.tv_sec || (k.tv_sec == b.tv_sec && k.tv_nsec <= b.tv_nsec)),
-	      "clock_gettime (vDSO) and the system call agree and are monotonic");
+	check(ts_le(&a, &k) && ts_le(&k, &b), "clock_gettime (vDSO) and the system call agree and are monotonic");
+	if (!vgettime || !vgettod) {
+		check(0, "the vDSO's functions are found in its symbol table");
+		return;
+	}
+	/* called directly: the vDSO's own code runs in this context (CPL 0 under UKL) */
+	a.tv_sec = b.tv_sec = 0;
+	check(vgettime(CLOCK_MONOTONIC, &a) == 0 && vgettime(CLOCK_MONOTONIC, &b) == 0 && ts_le(&a, &b) && a.tv_sec > 0,
+	      "__vdso_clock_gettime(CLOCK_MONOTONIC) called directly");
+	/* CPU-time clocks are not the vDSO's: it takes its system call fallback */
+	check(vgettime(CLOCK_PROCESS_CPUTIME_ID, &c0) == 0 && vgettime(CLOCK_PROCESS_CPUTIME_ID, &c1) == 0 &&
+	      ts_le(&c0, &c1), "__vdso_clock_gettime(CLOCK_PROCESS_CPUTIME_ID): the vDSO's system call fallback");
+	check(vgettime(-1000, &c0) == -EINVAL, "an invalid clock: the fallback returns -EINVAL");
+	check(vgettod(&tv, NULL) == 0 && tv.tv_sec > 0, "__vdso_gettimeofday");
+	check(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0) == 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) through the C library");
 }
 
 /* ---- fork */
@@ -700,6 +850,111 @@ static void t_fork(void)
 	close(fds[1]);
 }
 
+/*
+ * ---- tcp: read/write/sendto/recvfrom/sendmsg/recvmsg on TCP keep their meaning (data,
+ * non-blocking mode, MSG_PEEK, EFAULT, end of stream, EPIPE and SIGPIPE); the profile
+ * ukl-shortcut hands them to TCP directly and the kernel counts them in
+ * /sys/module/ukl/parameters/shortcut_count (--expect-shortcut: they must be counted; else
+ * none may be).  Calls on other files (AF_UNIX, pipes) are never counted.
+ */
+static int expect_shortcut;
+static volatile sig_atomic_t pipe_seen;
+static void on_pipe(int sig) { (void)sig; pipe_seen++; }
+
+static int tcp_pair(int *c, int *s)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	if (bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 1) || getsockname(l, (struct sockaddr *)&a, &alen))
+		return -1;
+	*c = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(*c, (struct sockaddr *)&a, sizeof(a)))
+		return -1;
+	*s = accept(l, NULL, NULL);
+	close(l);
+	setsockopt(*c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return *s >= 0 ? 0 : -1;
+}
+
+static void t_tcp(void)
+{
+	const char *count = "/sys/module/ukl/parameters/shortcut_count";
+	char out[64], in[64], a[16], b[48];
+	struct iovec ov[2] = { { out, 16 }, { out + 16, 48 } }, iv[2] = { { a, 16 }, { b, 48 } };
+	struct msghdr om = { .msg_iov = ov, .msg_iovlen = 2 }, im = { .msg_iov = iv, .msg_iovlen = 2 };
+	long before, mid, after, calls = 0;
+	int c, s, i, ok = 1, sv[2], fl;
+	ssize_t n;
+
+	if (tcp_pair(&c, &s)) {
+		check(0, "a connected TCP pair over loopback");
+		return;
+	}
+	before = read_number(count);
+	for (i = 0; i < 100; i++) {
+		memset(out, 'a' + i % 26, sizeof(out));
+		ok &= write(c, out, 64) == 64 && read(s, in, 64) == 64 && !memcmp(in, out, 64);
+		ok &= send(s, out, 64, 0) == 64 && recv(c, in, 64, MSG_WAITALL) == 64 && !memcmp(in, out, 64);
+		ok &= sendmsg(c, &om, 0) == 64 && recvmsg(s, &im, MSG_WAITALL) == 64 && im.msg_flags == 0 &&
+		      !memcmp(a, out, 16) && !memcmp(b, out + 16, 48);
+		calls += 6;
+	}
+	check(ok, "100 rounds of write/read, send/recv and 2-iovec sendmsg/recvmsg carry the data");
+	errno = 0;
+	n = recv(s, in, sizeof(in), MSG_DONTWAIT);
+	check(n == -1 && errno == EAGAIN, "recv(MSG_DONTWAIT) on an empty socket: EAGAIN (got %zd)", n);
+	fl = fcntl(s, F_GETFL);
+	fcntl(s, F_SETFL, fl | O_NONBLOCK);
+	errno = 0;
+	n = read(s, in, sizeof(in));
+	check(n == -1 && errno == EAGAIN, "read() on an empty O_NONBLOCK socket: EAGAIN (got %zd)", n);
+	fcntl(s, F_SETFL, fl);
+	write(c, "peek", 4);
+	check(recv(s, in, 4, MSG_PEEK | MSG_WAITALL) == 4 && read(s, in + 4, 4) == 4 && !memcmp(in, in + 4, 4),
+	      "MSG_PEEK leaves the data for the next read()");
+	write(c, "x", 1);
+	errno = 0;
+	n = read(s, (void *)0xffff888000000000UL, 1);
+	check(n == -1 && errno == EFAULT, "read() into a kernel address outside the app: EFAULT (got %zd)", n);
+	calls += 6;
+	mid = read_number(count);
+
+	/* files that are not TCP sockets: never a shortcut */
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	for (i = 0; i < 20; i++)
+		ok &= write(sv[0], out, 8) == 8 && read(sv[1], in, 8) == 8;
+	close(sv[0]);
+	close(sv[1]);
+	after = read_number(count);
+	check(ok, "AF_UNIX read/write beside it");
+	if (before < 0)
+		check(!expect_shortcut, "a kernel without UKL's shortcut_count (expected: %s)", expect_shortcut ? "shortcuts" : "none");
+	else if (expect_shortcut)
+		check(mid - before >= calls && after == mid,
+		      "the TCP calls took the shortcut (%ld counted for %ld calls), the AF_UNIX ones did not (%ld)",
+		      mid - before, calls, after - mid);
+	else
+		check(after == before, "no shortcut taken without --expect-shortcut (%ld)", after - before);
+
+	/* the peer goes away: end of stream, then EPIPE (with SIGPIPE unless MSG_NOSIGNAL) */
+	read(s, in, 1);
+	close(s);
+	check(read(c, in, sizeof(in)) == 0, "read() after the peer closed: 0 (end of stream)");
+	signal(SIGPIPE, on_pipe);
+	pipe_seen = 0;
+	for (i = 0, n = 0; i < 50 && n >= 0; i++)
+		n = send(c, out, 64, MSG_NOSIGNAL);
+	check(n == -1 && errno == EPIPE && pipe_seen == 0, "send(MSG_NOSIGNAL) to a closed peer: EPIPE, no SIGPIPE");
+	errno = 0;
+	n = write(c, out, 64);
+	check(n == -1 && errno == EPIPE && pipe_seen == 1, "write() to a closed peer: EPIPE and one SIGPIPE (%d)",
+	      (int)pipe_seen);
+	signal(SIGPIPE, SIG_DFL);
+	close(c);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -707,7 +962,7 @@ static const struct {
 	{ "cpl", t_cpl },	{ "ids", t_ids },	  { "files", t_files }, { "uaccess", t_uaccess },
 	{ "memory", t_memory }, { "tls", t_tls },	  { "threads", t_threads }, { "signals", t_signals },
 	{ "stack", t_stack },	{ "events", t_events },	  { "sockets", t_sockets }, { "vdso", t_vdso },
-	{ "fork", t_fork },	{ "progress", t_progress },
+	{ "fork", t_fork },	{ "progress", t_progress }, { "ret", t_ret }, { "tcp", t_tcp },
 };
 
 int main(int argc, char **argv)
@@ -722,6 +977,8 @@ int main(int argc, char **argv)
 			expect_cpl = atoi(argv[++a]);
 		else if (!strcmp(argv[a], "--expect-release") && a + 1 < argc)
 			expect_release = argv[++a];
+		else if (!strcmp(argv[a], "--expect-shortcut"))
+			expect_shortcut = 1;
 		else if (!strcmp(argv[a], "--only") && a + 1 < argc)
 			only = argv[++a];
 	}

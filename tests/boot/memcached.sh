@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # memcached (Debian's 1.6.18, unmodified, 4 worker threads) on stock Linux and as UKL
-# images (ukl, ukl-byp), each driven through the forwarded host port by real clients: Debian's
+# images (every UKL profile), each driven through the forwarded host port by real clients: Debian's
 # libmemcached-tools (memccapable binary and ascii, memcstat, memccp/memccat) and the
 # project's correctness run (tests/memcached/correctness.py).  The UKL server must give
 # exactly the answers the stock one gives.
@@ -75,7 +75,7 @@ serve() {
 }
 
 serve linux
-for profile in ${UKL_PROFILES:-ukl ukl-byp}; do
+for profile in $(ukl_profiles); do
 	serve "$profile"
 	if diff "$T_TMP/transcript.linux" "$T_TMP/transcript.$profile" >"$T_TMP/diff"; then
 		ok "$profile answers every deterministic command exactly as stock Linux ($(wc -l <"$T_TMP/transcript.$profile") exchanges)"

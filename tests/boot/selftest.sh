@@ -3,11 +3,15 @@
 # profile promises (3 on stock Linux, 0 on UKL profiles).
 . "$(dirname "$0")/../lib.sh"
 
+profile_entry() { (. "$TOP/scripts/lib.sh" && conf_get "$TOP/profiles/$1.profile" PROFILE_SYSCALL_ENTRY); }
+
 run_selftest() {
-	local profile=$1 cpl=$2 only=${3:+--only $3} out rc=0
+	local profile=$1 cpl=$2 only=${3:+--only $3} out rc=0 extra=
 	build_image selftest "$profile"
 	out=$TOP/out/selftest/$profile
-	env ARGS="--expect-cpl $cpl --expect-release 6.12 $only" TIMEOUT=600 "$TOP/scripts/boot-app.sh" selftest "$profile" >"$T_TMP/console" 2>&1 || rc=$?
+	# the tcp group must see the kernel's TCP shortcuts exactly where the profile binds them
+	[ "$(profile_entry "$profile")" = ukl_entry_syscall_shortcut ] && extra=--expect-shortcut
+	env ARGS="--expect-cpl $cpl --expect-release 6.12 $extra $only" TIMEOUT=600 "$TOP/scripts/boot-app.sh" selftest "$profile" >"$T_TMP/console" 2>&1 || rc=$?
 	guest_tap "$out/run.log" "$profile"
 	if [ $rc = 0 ]; then ok "$profile: selftest exits 0 (no failed check)"
 	else not_ok "$profile: selftest exits 0" "exit $rc" "$(tail -n 8 "$T_TMP/console")"; fi
@@ -16,15 +20,17 @@ run_selftest() {
 }
 
 run_selftest linux 3
-# UKL profiles: every group but vdso (no vDSO is mapped for UKL tasks: clock_gettime is a
-# system call there); the progress group checks what a fast path must keep (signals within
-# the call that raised them, fairness between a CPU-bound and a syscall-bound thread).
-groups=cpl,ids,files,uaccess,memory,tls,threads,signals,stack,events,sockets,fork,progress
-diag "UKL profiles run every group but vdso (no vDSO is mapped for UKL tasks yet)"
-for profile in ${UKL_PROFILES:-ukl ukl-byp}; do
-	run_selftest "$profile" 0 "$groups"
+# UKL profiles: every group, vdso included (the vDSO runs at CPL 0 and its fallbacks use the
+# call entry); the progress group checks what a fast path must keep (signals within the call
+# that raised them, fairness between a CPU-bound and a syscall-bound thread).
+for profile in $(ukl_profiles); do
+	run_selftest "$profile" 0
 done
-nm "$TOP/out/selftest/ukl-byp/vmlinux" >"$T_TMP/nm"
-expect_grep "ukl-byp: the app's system call sites are bound to the bypass entry" \
-	"^$(grep ' T ukl_entry_syscall_bypass$' "$T_TMP/nm" | cut -d' ' -f1) T ukl___ukl_syscall$" "$T_TMP/nm"
+# each UKL image binds the app's system call sites to its profile's entry
+for profile in $(ukl_profiles); do
+	entry=$(profile_entry "$profile")
+	nm "$TOP/out/selftest/$profile/vmlinux" >"$T_TMP/nm"
+	expect_grep "$profile: the app's system call sites are bound to $entry" \
+		"^$(grep " T $entry\$" "$T_TMP/nm" | cut -d' ' -f1) T ukl___ukl_syscall\$" "$T_TMP/nm"
+done
 t_done
