@@ -104,16 +104,30 @@ else
 	"${qemu[@]}" </dev/null 2>"$errlog" &
 fi
 qpid=$!
-stop() { kill -TERM "$qpid" 2>/dev/null; wait "$qpid" 2>/dev/null; rm -f "$errlog" "$tmark"; note "stopped"; exit 143; }
-trap stop TERM INT HUP
+# the timeout watchdog takes its sleep with it when stopped, so that a stopped runner
+# leaves nothing behind (a stray one would later signal whatever process got QEMU's pid)
+watchdog() {
+	local s
+	sleep "$timeout" &
+	s=$!
+	trap 'kill $s 2>/dev/null; exit 0' TERM
+	wait $s || exit 0
+	touch "$tmark"
+	kill -TERM "$qpid" 2>/dev/null
+	sleep 5
+	kill -KILL "$qpid" 2>/dev/null
+}
 wdog=""
+stop_watchdog() { [ -z "$wdog" ] || { kill "$wdog" 2>/dev/null; wait "$wdog" 2>/dev/null || true; }; }
+stop() { stop_watchdog; kill -TERM "$qpid" 2>/dev/null; wait "$qpid" 2>/dev/null; rm -f "$errlog" "$tmark"; note "stopped"; exit 143; }
+trap stop TERM INT HUP
 if [ "$timeout" -gt 0 ]; then
-	( sleep "$timeout"; touch "$tmark"; kill -TERM "$qpid" 2>/dev/null; sleep 5; kill -KILL "$qpid" 2>/dev/null ) &
+	watchdog &
 	wdog=$!
 fi
 rc=0
 wait "$qpid" || rc=$?
-[ -z "$wdog" ] || { kill "$wdog" 2>/dev/null; wait "$wdog" 2>/dev/null || true; }
+stop_watchdog
 trap - TERM INT HUP
 
 if [ -e "$tmark" ]; then
