@@ -2,6 +2,7 @@
 """Turn the raw eval data into summary.csv, report.md and the paper's figures.
 
 usage: eval/analyze.py [--raw DIR] [--out DIR] [--fig N ...] [--no-plots]
+       eval/analyze.py --bench [--out DIR]    (make bench: openloop.csv and ratios.md)
 
 Reads DIR/PROFILE/boot-N/summary.csv (lebench; rows test,size,iters,median_ns,min_ns,max_ns,
 clock_median_ns) and checks each test's TEST.csv (index,size,tsc_ns,clock_ns) against it; reads
@@ -276,14 +277,70 @@ def load_bench(outdir):
     return res
 
 
+def read_dicts(path, cols, what):
+    """the rows of a CSV with a header, as dicts; every column in cols must be there"""
+    if not os.path.exists(path):
+        raise DataError("%s: missing (%s)" % (path, what))
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    for n, r in enumerate(rows, 2):
+        if any(r.get(c) in (None, "") for c in cols):
+            raise DataError("%s: line %d lacks one of %s (%s)" % (path, n, ", ".join(cols), what))
+    return rows
+
+
+def aggregate_bench(outdir):
+    """OUT/bench/{closed.csv, PROFILE/boot-N/open.csv} (eval/bench.sh) -> OUT/bench/openloop.csv
+    (median over boots per offered rate) and OUT/bench/ratios.md (closed loop vs linux)"""
+    import glob
+    res = os.path.join(outdir, "bench")
+    closed = {}
+    for r in read_dicts(os.path.join(res, "closed.csv"), ["label", "ops_per_sec", "p99_us"],
+                        "the closed-loop results of make bench"):
+        closed.setdefault(r["label"], []).append((float(r["ops_per_sec"]), float(r["p99_us"])))
+    if BASE not in closed:
+        raise DataError("%s/closed.csv: no %s run, the baseline of every ratio" % (res, BASE))
+    profiles = sorted(closed, key=lambda p: p != BASE)
+    points = {}
+    for p in profiles:
+        for f in sorted(glob.glob(os.path.join(res, p, "boot-*", "open.csv"))):
+            for r in read_dicts(f, ["offered_qps", "p99_us", "mean_us", "ops_per_sec"],
+                                "open-loop results of %s" % p):
+                points.setdefault((p, float(r["offered_qps"])), []).append(
+                    (float(r["p99_us"]), float(r["mean_us"]), float(r["ops_per_sec"])))
+    with open(os.path.join(res, "openloop.csv"), "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["profile", "offered_qps", "achieved_qps", "p99_us", "mean_us"])
+        for (p, q), v in sorted(points.items()):
+            w.writerow([p, int(q), "%.0f" % statistics.median(x[2] for x in v),
+                        "%.1f" % statistics.median(x[0] for x in v), "%.1f" % statistics.median(x[1] for x in v)])
+    bt = statistics.median(x[0] for x in closed[BASE])
+    bp = statistics.median(x[1] for x in closed[BASE])
+    lines = ["| profile | boots | ops/s median (min..max) | p99 us median (min..max) | throughput / linux | p99 / linux |",
+             "|---|---|---|---|---|---|"]
+    for p in profiles:
+        t = [x[0] for x in closed[p]]
+        q = [x[1] for x in closed[p]]
+        lines.append("| %s | %d | %.0f (%.0f..%.0f) | %.0f (%.0f..%.0f) | %.3f (%.3f..%.3f) | %.3f (%.3f..%.3f) |" % (
+            p, len(t), statistics.median(t), min(t), max(t), statistics.median(q), min(q), max(q),
+            statistics.median(t) / bt, min(t) / bt, max(t) / bt, statistics.median(q) / bp, min(q) / bp, max(q) / bp))
+    open(os.path.join(res, "ratios.md"), "w").write("\n".join(lines) + "\n")
+    return lines
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--raw", default="out/eval/raw")
     ap.add_argument("--out", default="out/eval")
     ap.add_argument("--fig", type=int, action="append", choices=[1, 2, 4, 6])
     ap.add_argument("--no-plots", action="store_true")
+    ap.add_argument("--bench", action="store_true",
+                    help="only aggregate make bench's results (OUT/bench) into openloop.csv and ratios.md")
     a = ap.parse_args()
     try:
+        if a.bench:
+            print("\n".join(aggregate_bench(a.out)))
+            return
         bench = load_bench(a.out)
         if a.fig == [6]:
             # the memcached figure alone needs only the bench data

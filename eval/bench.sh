@@ -80,41 +80,7 @@ for b in $(seq 1 "$boots"); do
 	done
 done
 
-# open-loop points for fig 6: profile, offered, p99, mean (median over boots)
-python3 - "$res" "$profiles" <<'PY'
-import csv, glob, os, statistics, sys
-res, profiles = sys.argv[1], sys.argv[2].split()
-rows = {}
-for p in profiles:
-    for f in glob.glob(os.path.join(res, p, "boot-*", "open.csv")):
-        for r in csv.DictReader(open(f)):
-            rows.setdefault((p, float(r["offered_qps"])), []).append((float(r["p99_us"]), float(r["mean_us"]), float(r["ops_per_sec"])))
-with open(os.path.join(res, "openloop.csv"), "w", newline="") as f:
-    w = csv.writer(f, lineterminator="\n")
-    w.writerow(["profile", "offered_qps", "achieved_qps", "p99_us", "mean_us"])
-    for (p, q), v in sorted(rows.items()):
-        w.writerow([p, int(q), "%.0f" % statistics.median(x[2] for x in v),
-                    "%.1f" % statistics.median(x[0] for x in v), "%.1f" % statistics.median(x[1] for x in v)])
-# closed-loop ratios
-closed = {}
-for r in csv.DictReader(open(os.path.join(res, "closed.csv"))):
-    closed.setdefault(r["label"], []).append((float(r["ops_per_sec"]), float(r["p99_us"]), float(r["mean_us"])))
-base = closed["linux"]
-bt = statistics.median(x[0] for x in base)
-bp = statistics.median(x[1] for x in base)
-lines = ["| profile | boots | ops/s median (min..max) | p99 us median (min..max) | throughput / linux | p99 / linux |",
-         "|---|---|---|---|---|---|"]
-for p in profiles:
-    v = closed.get(p, [])
-    if not v:
-        continue
-    t = [x[0] for x in v]
-    q = [x[1] for x in v]
-    lines.append("| %s | %d | %.0f (%.0f..%.0f) | %.0f (%.0f..%.0f) | %.3f (%.3f..%.3f) | %.3f (%.3f..%.3f) |" % (
-        p, len(v), statistics.median(t), min(t), max(t), statistics.median(q), min(q), max(q),
-        statistics.median(t) / bt, min(t) / bt, max(t) / bt, statistics.median(q) / bp, min(q) / bp, max(q) / bp))
-open(os.path.join(res, "ratios.md"), "w").write("\n".join(lines) + "\n")
-print("\n".join(lines))
-PY
+# openloop.csv (fig 6) and ratios.md (closed loop vs linux), medians over boots
+"$UKL_TOP/eval/analyze.py" --bench --out "$UKL_OUT/eval"
 note "bench: $boots boots x {$profiles} in $((SECONDS - t0)) s; results in out/eval/bench/ (closed.csv, openloop.csv, ratios.md)"
 note "bench: the ratios compare boots under the same QEMU command; repeat with: make bench APP=$app BOOTS=$boots"

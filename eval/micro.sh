@@ -6,12 +6,12 @@
 # and write out/eval/env.txt (the stamp report.md carries).  eval/analyze.py makes the rest.
 #
 # usage: eval/micro.sh
-# Environment (make variables): PROFILES (default: every profile with a built kernel or all
-# known: linux ukl ...), BOOTS (3), ONLY (lebench --only list), SCALE (iteration factor, 1),
+# Environment (make variables): PROFILES (default: every profile in profiles/, linux
+# first), BOOTS (3), ONLY (lebench --only list), SCALE (iteration factor, 1),
 # ICOUNT=1 (QEMU -icount shift=0: instruction counts instead of time), TIMEOUT (per boot, 1800)
 . "$(dirname "$0")/../scripts/lib.sh"
 
-profiles=${PROFILES:-$(cd "$UKL_TOP/profiles" && ls *.profile | sed 's/\.profile$//' | tr '\n' ' ')}
+profiles=${PROFILES:-$(all_profiles)}
 boots=${BOOTS:-3}
 scale=${SCALE:-1}
 raw=$UKL_OUT/eval/raw
@@ -62,7 +62,7 @@ done
 	if [ -w /dev/kvm ] && [ "${ACCEL:-auto}" != tcg ]; then echo "accel: kvm"; else echo "accel: tcg$([ "${ICOUNT:-0}" = 1 ] && echo " (icount shift=0: times are instruction counts)")"; fi
 	echo "host cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //') ($(nproc) cpus)"
 	for p in $profiles; do
-		echo "profile $p: config sha256 $(sha256sum <"$UKL_OUT/lebench/$p/config" | cut -c1-16), cmdline '$(conf_get "$(profile_file "$p")" PROFILE_CMDLINE)'"
+		echo "profile $p: kernel $(sed -n 's/^kernel: *//p' "$UKL_OUT/lebench/$p/report.txt"), cmdline '$(conf_get "$(profile_file "$p")" PROFILE_CMDLINE)'"
 	done
 	echo "method: $boots boots per profile in alternation, lebench $args, same QEMU command (scripts/run.sh)"
 	echo "boots repeated because the guest's TSC was not calibrated: $tsc_retries"

@@ -97,11 +97,25 @@ need_host() {
 	"$UKL_TOP/scripts/setup.sh" --check-or-install
 }
 
+# all_profiles: every profile in profiles/, linux first, then ukl, then the others by name
+all_profiles() {
+	(cd "$UKL_TOP/profiles" && ls *.profile) | sed 's/\.profile$//' |
+		awk '{ print ($0 == "linux" ? 0 : $0 == "ukl" ? 1 : 2), $0 }' | sort | cut -d' ' -f2 | tr '\n' ' '
+}
+
+# ukl_profiles: the profiles whose app is fused into the kernel (PROFILE_APP_FLAVOUR=ukl)
+ukl_profiles() {
+	local p
+	for p in $(all_profiles); do
+		grep -q '^PROFILE_APP_FLAVOUR=ukl$' "$UKL_TOP/profiles/$p.profile" && printf '%s ' "$p"
+	done
+	return 0
+}
+
 # profile_file NAME: the path of profiles/NAME.profile, or an error listing the known profiles
 profile_file() {
 	local f=$UKL_TOP/profiles/$1.profile
-	[ -f "$f" ] || die "unknown profile '$1'" \
-		"use one of: $(cd "$UKL_TOP/profiles" && ls *.profile | sed 's/\.profile$//' | tr '\n' ' ')"
+	[ -f "$f" ] || die "unknown profile '$1'" "use one of: $(all_profiles)"
 	printf '%s\n' "$f"
 }
 

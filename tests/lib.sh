@@ -76,19 +76,17 @@ t_done() { exit $T_FAILED; }
 free_port() { (. "$TOP/scripts/lib.sh" && free_port); }
 
 # ukl_profiles: the UKL profiles a boot test covers.  Default: every profile in profiles/
-# whose app flavour is ukl; `make test PROFILES="ukl ukl-ret"` picks a subset (linux, the
-# stock baseline, is run by the tests that compare against it either way), PROFILES=all is
-# the default spelled out.
+# whose app flavour is ukl (scripts/lib.sh); `make test PROFILES="ukl ukl-ret"` picks a subset
+# (linux, the stock baseline, is run by the tests that compare against it either way),
+# PROFILES=all is the default spelled out.
 ukl_profiles() {
 	local p f
 	case ${PROFILES:-all} in
-	all) for f in "$TOP"/profiles/ukl.profile "$TOP"/profiles/*.profile; do
-		case " ${p:-} " in *" $(basename "$f" .profile) "*) continue ;; esac
-		grep -q '^PROFILE_APP_FLAVOUR=ukl$' "$f" && p="${p:-} $(basename "$f" .profile)"
-	done ;;
+	all) p=$(. "$TOP/scripts/lib.sh" && ukl_profiles) ;;
 	*) for f in $PROFILES; do [ "$f" = linux ] || p="${p:-} $f"; done ;;
 	esac
 	echo ${p:-}
+}
 }
 
 # guest_tap LOG PREFIX: re-emit the guest's TAP lines ("ok N - x") from a console log as ours

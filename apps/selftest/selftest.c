@@ -145,6 +145,9 @@ static void t_files(void)
 }
 
 /* ---- uaccess: kernel addresses outside the app image */
+/* the start of the direct map: kernel memory that is never part of the app image */
+#define KADDR_OUTSIDE_APP ((void *)0xffff888000000000UL)
+
 static socklen_t st_len;
 static struct sockaddr_in st_addr;
 static int st_status;
@@ -152,8 +155,7 @@ static int st_status;
 static void t_uaccess(void)
 {
 	pid_t pid;
-	/* the start of the direct map: kernel memory that is never part of the app image */
-	void *kaddr = (void *)0xffff888000000000UL;
+	void *kaddr = KADDR_OUTSIDE_APP;
 	int fd = open("/proc/self/stat", O_RDONLY);
 	ssize_t n;
 
@@ -919,7 +921,7 @@ static void t_tcp(void)
 	      "MSG_PEEK leaves the data for the next read()");
 	write(c, "x", 1);
 	errno = 0;
-	n = read(s, (void *)0xffff888000000000UL, 1);
+	n = read(s, KADDR_OUTSIDE_APP, 1);
 	check(n == -1 && errno == EFAULT, "read() into a kernel address outside the app: EFAULT (got %zd)", n);
 	calls += 6;
 	mid = read_number(count);

@@ -89,4 +89,22 @@ expect_fail "rows missing against summary.csv are an error" \
 cp "$T_TMP/read.csv" "$raw/ukl/boot-2/read.csv"
 rm -rf "$raw/linux"
 expect_fail "without the linux baseline the error says so" "no linux profile data" "$an" --raw "$raw" --out "$T_TMP/e2" --no-plots
+
+# -- make bench's aggregation: 2 boots of linux and ukl, closed and open loop -------------------
+b=$T_TMP/b/bench
+h=label,mode,offered_qps,ops_per_sec,requests,hits,misses,errors,mean_us,p50_us,p90_us,p99_us,p999_us,max_us
+mkdir -p "$b"/{linux,ukl}/boot-{1,2}
+printf '%s\n' "$h" linux,closed,0,1000,1,1,0,0,9,9,9,100,1,1 ukl,closed,0,1200,1,1,0,0,9,9,9,80,1,1 \
+	linux,closed,0,1100,1,1,0,0,9,9,9,120,1,1 ukl,closed,0,1300,1,1,0,0,9,9,9,90,1,1 >"$b/closed.csv"
+for p in linux ukl; do for n in 1 2; do
+	printf '%s\n' "$h" "$p,open,500,49$n,1,1,0,0,5$n,9,9,20$n,1,1" >"$b/$p/boot-$n/open.csv"
+done; done
+expect_ok "analyze --bench aggregates make bench's results" "$an" --bench --out "$T_TMP/b"
+expect_grep "... ratios.md: medians over boots, spread, and the ratio to linux" \
+	'^\| ukl \| 2 \| 1250 \(1200\.\.1300\) \| 85 \(80\.\.90\) \| 1\.190 \(1\.143\.\.1\.238\) \| 0\.773 \(0\.727\.\.0\.818\) \|$' \
+	"$T_TMP/b/bench/ratios.md"
+expect_grep "... openloop.csv: one point per profile and rate, medians over boots" '^ukl,500,492,201\.5,51\.5$' \
+	"$T_TMP/b/bench/openloop.csv"
+sed -i '/^linux/d' "$b/closed.csv"
+expect_fail "... without a linux run the error says so" "no linux run, the baseline" "$an" --bench --out "$T_TMP/b"
 t_done
