@@ -87,7 +87,6 @@ ukl_profiles() {
 	esac
 	echo ${p:-}
 }
-}
 
 # guest_tap LOG PREFIX: re-emit the guest's TAP lines ("ok N - x") from a console log as ours
 guest_tap() {

@@ -46,6 +46,12 @@ for t in "${tests[@]}"; do
 		n=$((n + 1)); fail=$((fail + 1))
 		echo "not ok $n - $name: reported no result"
 	fi
+	# a broken test script (its shell said so) may still print ok lines: it fails anyway
+	if grep -E '^(tests/|/).*: line [0-9]+: (syntax error|.*: command not found)' "$logs/${name//\//-}.log" >"$logs/.shell-errors"; then
+		n=$((n + 1)); fail=$((fail + 1))
+		echo "not ok $n - $name: the test script itself has errors"
+		sed 's/^/#   /' "$logs/.shell-errors" | head -n 5
+	fi
 	echo "# $name: $((SECONDS - ts)) s"
 done
 echo "# total $((SECONDS - t0)) s"
