@@ -10,6 +10,7 @@
  *                    signals stack events sockets vdso fork progress ret tcp)
  *   --expect-shortcut  the tcp group requires the kernel's TCP shortcuts to be taken
  *   --exit N         print nothing, exit with N (exit-status propagation)
+ *   --crash stack-user|stack-kernel  push onto an unmapped stack (fault reporting)
  * The same source is built as a stock static binary and as a UKL app.
  */
 #define _GNU_SOURCE
@@ -666,9 +667,61 @@ static long __attribute__((noinline)) recurse(int depth)
 	return recurse(depth - 1) + page[4095] - (char)depth + 1;
 }
 
+/* the IST index of the #PF gate in the IDT (CPL 0 only: sidt) */
+static int pf_gate_ist(void)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) idtr;
+
+	asm volatile("sidt %0" : "=m"(idtr));
+	return ((const uint8_t *)idtr.base)[14 * 16 + 4] & 7;
+}
+
+/*
+ * Stack growth.  A UKL kernel takes the app's stack faults on the #PF IST stack, or with
+ * ukl_pf_df=1 as double faults that the #DF entry hands to the page fault handler, counted
+ * in /sys/module/ukl/parameters/df_stack_count.
+ */
 static void t_stack(void)
 {
+	const char *count = "/sys/module/ukl/parameters/df_stack_count";
+	int df = cmdline_has("ukl_pf_df=1");
+	long before = read_number(count), after;
+
 	check(recurse(1200) == 1200, "recursion touching 1200 fresh stack pages (~4.7 MiB)");
+	after = read_number(count);
+	if (before < 0) {
+		check(!df, "a kernel without UKL's df_stack_count, and no ukl_pf_df=1 on the command line");
+		return;
+	}
+	if (cpl() == 0) {
+		int ist = pf_gate_ist();
+
+		check(df ? ist == 0 : ist != 0, "the #PF gate %s IST stack (IST %d)", df ? "has no" : "has an", ist);
+	}
+	if (df)
+		check(after - before >= 1000,
+		      "ukl_pf_df=1: the stack faults arrived as double faults and were handled (%ld for 1200 pages)",
+		      after - before);
+	else
+		check(after == before, "the stack faults were page faults, none a double fault (%ld)", after - before);
+}
+
+/*
+ * --crash stack-user|stack-kernel: point the stack at an unmapped page and push.  A stack in
+ * the user half is the app's stack fault (SIGSEGV, as on Linux); one in the kernel half
+ * (0xffff800000000000, the never-mapped guard hole) makes a UKL kernel with ukl_pf_df=1 take
+ * a genuine double fault, which it must report as one.  Reaching the ud2 is a failure too.
+ */
+static void crash_stack(const char *where)
+{
+	uintptr_t sp = !strcmp(where, "stack-kernel") ? 0xffff800000001000UL : 0x10000UL;
+
+	printf("# crash: stack pointer %#lx, then push\n", (unsigned long)sp);
+	fflush(stdout);
+	asm volatile("movq %0, %%rsp\n\tpushq $0\n\tud2" : : "r"(sp) : "memory");
 }
 
 /* ---- epoll, eventfd, timerfd */
@@ -978,6 +1031,8 @@ int main(int argc, char **argv)
 	for (a = 1; a < argc; a++) {
 		if (!strcmp(argv[a], "--exit") && a + 1 < argc)
 			return atoi(argv[a + 1]);
+		if (!strcmp(argv[a], "--crash") && a + 1 < argc)
+			crash_stack(argv[a + 1]);
 		if (!strcmp(argv[a], "--expect-cpl") && a + 1 < argc)
 			expect_cpl = atoi(argv[++a]);
 		else if (!strcmp(argv[a], "--expect-release") && a + 1 < argc)

@@ -4,6 +4,14 @@
 . "$(dirname "$0")/../lib.sh"
 
 profile_entry() { (. "$TOP/scripts/lib.sh" && conf_get "$TOP/profiles/$1.profile" PROFILE_SYSCALL_ENTRY); }
+# pf_route PROFILE: how the profile's kernel takes the app's stack faults: ss (#PF on its IST
+# stack, the default) or df (ukl_pf_df=1: as double faults)
+pf_route() {
+	case " $( (. "$TOP/scripts/lib.sh" && conf_get "$TOP/profiles/$1.profile" PROFILE_CMDLINE)) " in
+	*" ukl_pf_df=1 "*) echo df ;;
+	*) echo ss ;;
+	esac
+}
 
 run_selftest() {
 	local profile=$1 cpl=$2 only=${3:+--only $3} out rc=0 extra=
@@ -32,5 +40,31 @@ for profile in $(ukl_profiles); do
 	nm "$TOP/out/selftest/$profile/vmlinux" >"$T_TMP/nm"
 	expect_grep "$profile: the app's system call sites are bound to $entry" \
 		"^$(grep " T $entry\$" "$T_TMP/nm" | cut -d' ' -f1) T ukl___ukl_syscall\$" "$T_TMP/nm"
+done
+# A push onto an unmapped stack (selftest --crash).  In the user half it is the app's own stack
+# fault: SIGSEGV (exit status 139), as on stock Linux, whichever route the fault took.  In the
+# kernel half it is no stack fault: the pf-ss route still sees a page fault (SIGSEGV), while the
+# #DF route gets a genuine double fault and must report it as one (the kernel's "PANIC: double
+# fault" oops, then the reset of panic=-1), not take it for a stack fault.  Once per route.
+crash() { env ARGS="--crash $2" TIMEOUT=300 "$TOP/scripts/boot-app.sh" selftest "$1"; }
+expect_status "linux: a push onto an unmapped user-half stack kills the app with SIGSEGV (139)" 139 \
+	crash linux stack-user
+routes=
+for profile in $(ukl_profiles); do
+	route=$(pf_route "$profile")
+	case " $routes " in *" $route "*) continue ;; esac
+	routes="$routes $route"
+	expect_status "$profile (pf-$route): a push onto an unmapped user-half stack kills the app with SIGSEGV (139)" \
+		139 crash "$profile" stack-user
+	if [ "$route" = ss ]; then
+		expect_status "$profile (pf-ss): a push onto an unmapped kernel-half stack is a page fault, SIGSEGV (139)" \
+			139 crash "$profile" stack-kernel
+		continue
+	fi
+	expect_status "$profile (pf-df): a push onto an unmapped kernel-half stack ends in the panic's reset (125)" \
+		125 crash "$profile" stack-kernel
+	expect_grep "$profile (pf-df): ... reported as a double fault" 'PANIC: double fault' "$TOP/out/selftest/$profile/run.log"
+	expect_grep "$profile (pf-df): ... whose registers show the app's stack pointer" \
+		'RSP: [0-9a-f]{4}:ffff800000001000' "$TOP/out/selftest/$profile/run.log"
 done
 t_done
