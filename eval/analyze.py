@@ -230,7 +230,9 @@ def plots(rows, outdir, which, bench):
             pts = sorted((r[2], (1 - r[6]) * 100) for r in rows
                          if r[0] == p and r[1] == "pagefault_stack" and r[6] is not None)
             if pts:
-                ax.plot([x for x, _ in pts], [y for _, y in pts], marker="o", label=p)
+                # the paper's names for the routes: #PF on its IST stack (pf-ss) or via #DF (pf-df)
+                route = "" if "pf-" in p else " (pf-ss)"
+                ax.plot([x for x, _ in pts], [y for _, y in pts], marker="o", label=p + route)
         ax.axhline(0, color="grey", lw=0.8)
         ax.set_xscale("log")
         ax.set_xlabel("stack pages faulted in")
