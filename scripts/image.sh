@@ -19,7 +19,8 @@ kind=$(conf_get "$UKL_TOP/apps/$app/recipe" APP_KIND app)
 need_host
 "$UKL_TOP/scripts/app.sh" "$app" "$flavour"
 
-kbuild=$UKL_BUILD/kernel/$profile
+# the kernel objects the image uses: its own, or those of the profile it names in PROFILE_KERNEL
+kbuild=$UKL_BUILD/kernel/$(conf_get "$pf" PROFILE_KERNEL "$profile")
 out=$UKL_OUT/$app/$profile
 new=$out.new
 rm -rf "$new"

@@ -40,6 +40,9 @@ for profile in $(ukl_profiles); do
 	nm "$TOP/out/selftest/$profile/vmlinux" >"$T_TMP/nm"
 	expect_grep "$profile: the app's system call sites are bound to $entry" \
 		"^$(grep " T $entry\$" "$T_TMP/nm" | cut -d' ' -f1) T ukl___ukl_syscall\$" "$T_TMP/nm"
+	# a profile on another profile's kernel objects (PROFILE_KERNEL) reports that kernel
+	expect_grep "$profile: the image's build report names its kernel release" \
+		'^kernel: +6\.12\.[0-9]+, config sha256' "$TOP/out/selftest/$profile/report.txt"
 done
 # A push onto an unmapped stack (selftest --crash).  In the user half it is the app's own stack
 # fault: SIGSEGV (exit status 139), as on stock Linux, whichever route the fault took.  In the
