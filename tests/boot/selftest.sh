@@ -3,11 +3,13 @@
 # profile promises (3 on stock Linux, 0 on UKL profiles).
 . "$(dirname "$0")/../lib.sh"
 
-profile_entry() { (. "$TOP/scripts/lib.sh" && conf_get "$TOP/profiles/$1.profile" PROFILE_SYSCALL_ENTRY); }
+# profile_var PROFILE VAR: a variable of profiles/PROFILE.profile (conf_get of scripts/lib.sh)
+profile_var() { (. "$TOP/scripts/lib.sh" && conf_get "$TOP/profiles/$1.profile" "$2"); }
+profile_entry() { profile_var "$1" PROFILE_SYSCALL_ENTRY; }
 # pf_route PROFILE: how the profile's kernel takes the app's stack faults: ss (#PF on its IST
 # stack, the default) or df (ukl_pf_df=1: as double faults)
 pf_route() {
-	case " $( (. "$TOP/scripts/lib.sh" && conf_get "$TOP/profiles/$1.profile" PROFILE_CMDLINE)) " in
+	case " $(profile_var "$1" PROFILE_CMDLINE) " in
 	*" ukl_pf_df=1 "*) echo df ;;
 	*) echo ss ;;
 	esac
