@@ -574,17 +574,25 @@ static void t_progress(void)
 #define REG_LOAD(r, c) "movabs $" c ", %%" r "\n\t"
 
 /* spin with every general register and CF holding known values; count the iterations
- * after which one of them differed (an interrupt return that lost it) */
+ * after which one of them, or SS, differed (an interrupt return that lost it: IRET reloads
+ * SS, and a return by jump must too, or the app runs on with the NULL SS of an IST delivery) */
 static unsigned long regs_survive(unsigned long iters)
 {
 	unsigned long bad = 0;
+	unsigned int ss;
 
+	asm volatile("mov %%ss, %0" : "=r"(ss));
+	ss &= 0xffff;
 	asm volatile(ALL_REGS(REG_LOAD)
 		     "1:\n\t"
 		     "stc\n\t"
 		     "nop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\tnop\n\t"
 		     "jnc 2f\n\t"
 		     ALL_REGS(REG_CHECK)
+		     "mov %%ss, %%eax\n\t"
+		     "movzwl %%ax, %%eax\n\t"
+		     "cmp %[ss], %%eax\n\t"
+		     "jne 2f\n\t"
 		     "jmp 3f\n"
 		     "2:\n\t"
 		     "incq %[bad]\n\t"
@@ -593,7 +601,7 @@ static unsigned long regs_survive(unsigned long iters)
 		     "decq %[n]\n\t"
 		     "jnz 1b\n\t"
 		     : [n] "+m"(iters), [bad] "+m"(bad)
-		     :
+		     : [ss] "m"(ss)
 		     : "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14",
 		       "r15", "cc", "memory");
 	return bad;
@@ -642,7 +650,8 @@ static void t_ret(void)
 	munmap(p, pages * 4096);
 	bad = regs_survive(3000000);
 	after = read_number(count);
-	check(bad == 0, "every register and CF survive the interrupts of a 3M-iteration spin (%lu lost)", bad);
+	check(bad == 0, "every register, CF and SS survive the interrupts of a 3M-iteration spin (%lu lost)",
+	      bad);
 	if (before < 0) {
 		check(!want, "a kernel without UKL's ret_count, and no ukl_ret=1 on the command line");
 		return;
