@@ -30,6 +30,14 @@ class DataError(Exception):
     pass
 
 
+def legend_or_note(ax, **kw):
+    """A legend, or a note that this run did not measure the panel (e.g. ONLY=getppid)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kw)
+    else:
+        ax.text(0.5, 0.5, "not measured in this run", ha="center", va="center", transform=ax.transAxes)
+
+
 def read_csv(path, head, what):
     if not os.path.exists(path):
         raise DataError("%s: missing (%s)" % (path, what))
@@ -193,7 +201,7 @@ def plots(rows, outdir, which, bench):
         ax.set_xticklabels(["%s%s" % (t, "" if s == 0 else " %d B" % s) for t, s in keys], fontsize=8)
         ax.set_ylabel("ns per call (median)")
         ax.set_title("Fig 1: system call latency, % change vs Linux")
-        ax.legend()
+        legend_or_note(ax)
         fig.tight_layout()
         fig.savefig(os.path.join(outdir, "fig1.png"), dpi=110)
         plt.close(fig)
@@ -216,7 +224,7 @@ def plots(rows, outdir, which, bench):
             ax.set_title(test)
             ax.set_xlabel("bytes")
             ax.set_ylabel("ns (median)")
-            ax.legend(fontsize=7)
+            legend_or_note(ax, fontsize=7)
         fig.suptitle("Fig 2: latency vs size")
         fig.tight_layout()
         fig.savefig(os.path.join(outdir, "fig2.png"), dpi=110)
@@ -238,7 +246,7 @@ def plots(rows, outdir, which, bench):
         ax.set_xlabel("stack pages faulted in")
         ax.set_ylabel("% improvement over Linux")
         ax.set_title("Fig 4: stack page faults")
-        ax.legend()
+        legend_or_note(ax)
         fig.tight_layout()
         fig.savefig(os.path.join(outdir, "fig4.png"), dpi=110)
         plt.close(fig)
@@ -255,7 +263,7 @@ def plots(rows, outdir, which, bench):
         ax.set_xlabel("offered load (requests/s)")
         ax.set_ylabel("latency (µs)")
         ax.set_title("Fig 6: memcached latency vs load")
-        ax.legend()
+        legend_or_note(ax)
         fig.tight_layout()
         fig.savefig(os.path.join(outdir, "fig6.png"), dpi=110)
         plt.close(fig)
