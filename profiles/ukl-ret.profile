@@ -1,8 +1,8 @@
 # Profile: UKL ret.  The ukl profile's kernel (same objects, same .config: nothing is rebuilt)
 # booted with ukl_ret=1 (linux-patches/0017): returns to the app from interrupts, exceptions
 # (page faults included) and the slow path of system calls reload SS, restore the flags with
-# IF still clear, switch to the app's stack and jump through a per-CPU slot, with interrupts enabled in
-# the STI shadow, instead of executing iretq.  Nothing is written to the app's stack.
+# IF still clear, switch to the app's stack and jump through a per-CPU slot, with interrupts
+# enabled in the STI shadow, instead of executing iretq.  Nothing is written to the app's stack.
 #
 # Kept: every exit-to-user step runs before the return (signals, preemption, task work);
 # frames with TF set or IF clear still use iretq.  Given up: iretq's core serialisation
