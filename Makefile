@@ -21,7 +21,7 @@ export V FORCE UKL_CACHE UKL_BUILD UKL_OUT UKL_JOBS CCACHE PROFILES BOOTS ONLY S
 S := scripts
 OUTDIR = out/$(APP)/$(PROFILE)
 
-.PHONY: all image setup fetch kernel app run demo gdb test test-host test-boot repin clean distclean help \
+.PHONY: all accel-check image setup fetch kernel app run demo gdb test test-host test-boot repin clean distclean help \
 	eval eval-micro bench plots fig1 fig2 fig4 fig6
 
 all: image
@@ -44,13 +44,17 @@ app:
 	@$(S)/app.sh $(APP) $$(. profiles/$(PROFILE).profile 2>/dev/null && echo $$PROFILE_APP_FLAVOUR || \
 		{ echo "ukl: error: unknown profile '$(PROFILE)'" >&2; echo none; })
 
-run: image
+# the accelerator is checked before a long build (ACCEL=kvm on a host that cannot run a guest)
+accel-check:
+	@$(S)/accel.sh $(if $(filter 1,$(ICOUNT)),--icount) $(ACCEL) >/dev/null
+
+run: accel-check image
 	@$(S)/boot-app.sh $(APP) $(PROFILE)
 
 gdb:
 	@$(S)/gdb.sh $(APP) $(PROFILE)
 
-demo: image
+demo: accel-check image
 	@$(S)/boot-app.sh --demo $(APP) $(PROFILE)
 
 test:
@@ -122,7 +126,8 @@ help:
 	@echo '  HOSTPORT=N|auto      host port forwarded to the app'"'"'s port (default: the app port)'
 	@echo '  TIMEOUT=S            stop the guest after S seconds; 0 = never (default: 0 for servers, 300)'
 	@echo '  GDB=1                QEMU gdbstub on :1234, waits for gdb (make gdb APP=.. PROFILE=.. attaches)'
-	@echo '  ACCEL=auto|kvm|tcg   auto uses KVM when /dev/kvm is usable'
+	@echo '  ACCEL=auto|kvm|tcg   auto uses KVM only where a probe boot shows it can run a guest,'
+	@echo '                       else TCG, saying why (scripts/accel.sh)'
 	@echo '  ICOUNT=1             TCG with -icount shift=0 (time = instruction count)'
 	@echo '  MEM=512M SMP=2       guest size'
 	@echo '  APPEND="..."         extra kernel command-line words'

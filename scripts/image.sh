@@ -50,6 +50,7 @@ kver=$(cat "$kbuild/include/config/kernel.release" 2>/dev/null || echo unknown)
 	echo "inputs:"
 	awk '!/^#/ && NF {printf "  %-10s %s %s\n", $1, $3, $4}' "$UKL_LOCK"
 	echo "gcc:            $(gcc -dumpfullversion)"
+	echo "accel (run):    $("$UKL_TOP/scripts/accel.sh" auto) (what make run uses here by default)"
 	echo "sizes (bytes):"
 	printf '  %-20s %s\n' bzImage "$(stat -c %s "$new/bzImage")" vmlinux "$(stat -c %s "$new/vmlinux")" \
 		initramfs.cpio.gz "$(stat -c %s "$new/initramfs.cpio.gz")" "app ($(basename "$bin"))" "$(stat -c %s "$bin")"

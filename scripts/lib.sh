@@ -21,6 +21,35 @@ export UKL_TOP UKL_CACHE UKL_BUILD UKL_OUT UKL_LOCK UKL_JOBS
 # free_port: a TCP port on 127.0.0.1 that is free right now
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# kernel_complaints LOG: print the kernel's complaints in a console log (WARNING, BUG, oops,
+# lockdep, KASAN/UBSAN/KFENCE, RCU stalls, lockups, hung tasks); status 0 if there is any.
+# An app's own SIGSEGV ("segfault at ...") is no complaint: the harness sees it in the status.
+kernel_complaints() {
+	tr -d '\r' <"$1" | grep -E '(WARNING:|BUG:|kernel BUG at|Oops|Call Trace:|Kernel panic|general protection fault|possible (recursive|circular) locking|inconsistent lock state|lock held when returning|suspicious RCU usage|DEBUG_LOCKS_WARN_ON|KASAN|UBSAN|KFENCE|rcu_(sched|preempt) (self-)?detected stall|detected stall|soft lockup|hard LOCKUP|blocked for more than|stack guard page|double fault|corrupted stack end)'
+}
+
+# host_tsc_khz: the host's TSC rate in kHz (what a TCG guest's TSC runs at), from the host
+# kernel's calibration message, else measured against CLOCK_MONOTONIC_RAW; cached per host.
+host_tsc_khz() {
+	local cache=$UKL_CACHE/accel/tsc-khz-$(uname -n)-$(uname -r) khz d
+	if [ -s "$cache" ]; then cat "$cache"; return; fi
+	khz=$(dmesg 2>/dev/null | sed -n 's/.*tsc: Refined TSC clocksource calibration: \([0-9]*\)\.\([0-9]\{3\}\) MHz.*/\1\2/p; s/.*tsc: Detected \([0-9]*\)\.\([0-9]\{3\}\) MHz.*/\1\2/p' | tail -n 1)
+	if [ -z "$khz" ]; then
+		d=$(mktemp -d --tmpdir ukl-tsc.XXXXXX)
+		printf '%s\n' '#include <stdio.h>' '#include <time.h>' '#include <x86intrin.h>' \
+			'static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC_RAW, &t); return t.tv_sec + t.tv_nsec / 1e9; }' \
+			'int main(void) { double t0 = now(); unsigned long long c0 = __rdtsc(); while (now() - t0 < 0.5) ; printf("%.0f\n", (__rdtsc() - c0) / (now() - t0) / 1000); return 0; }' \
+			>"$d/tsc.c"
+		gcc -O2 -o "$d/tsc" "$d/tsc.c" && khz=$("$d/tsc")
+		rm -rf "$d"
+	fi
+	[[ $khz =~ ^[0-9]+$ ]] || die "cannot tell the host's TSC rate (no 'tsc: Detected' in dmesg, and measuring it failed)" \
+		"put the rate in kHz into $cache"
+	mkdir -p "$(dirname "$cache")"
+	echo "$khz" >"$cache"
+	echo "$khz"
+}
+
 # Kbuild-style one-line progress: "  TAG     what".
 step() { printf '  %-8s%s\n' "$1" "$2"; }
 note() { printf 'ukl: %s\n' "$*"; }

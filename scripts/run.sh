@@ -8,19 +8,22 @@
 #   --guestport PORT   the app's port in the guest
 #   --port-file FILE   write the host port actually used to FILE (for scripts using auto)
 #   --gdb              start QEMU's gdbstub on :1234 and wait for gdb (-s -S)
+#   --monitor SOCKET   QEMU's human monitor on a unix socket (scripts/guest-cpl.py samples it)
 #   --append WORDS     extra kernel command-line words
 #   --mem SIZE         guest memory (default 512M)    --smp N   vCPUs (default 2)
-#   --accel A          auto (KVM if /dev/kvm is usable, else TCG), kvm, or tcg
+#   --accel A          auto (KVM if it passes scripts/accel.sh's checks, else TCG), kvm, or tcg
 #   --icount           TCG with -icount shift=0: guest time counts instructions (exact, slower)
 #   --quiet            do not copy the console to stdout (the log still has it)
 #
-# Exit status: the guest app's exit status, read from the "ukl: exit status N" console marker
-# (or isa-debug-exit).  Reserved: 124 timeout, 125 guest reset/panicked without a status,
-# 126 QEMU failed to start, 143 stopped by SIGTERM/SIGINT.
+# Exit status: the guest app's exit status, from QEMU's own exit (isa-debug-exit), confirmed
+# by the console's "ukl: exit status N" marker.  Reserved: 123 the kernel complained (WARNING,
+# BUG, Oops, lockdep, KASAN-style reports; kernel_complaints in scripts/lib.sh), 124 timeout,
+# 125 guest reset/panicked without a status, 126 QEMU failed to start, 143 stopped by
+# SIGTERM/SIGINT.
 . "$(dirname "$0")/lib.sh"
 
 log="" timeout=0 hostport="" guestport="" portfile="" gdb=0 append="" mem=512M smp=2 accel=auto
-icount=0 quiet=0
+icount=0 quiet=0 monitor=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--log) log=$2; shift 2 ;;
@@ -29,6 +32,7 @@ while [ $# -gt 0 ]; do
 	--guestport) guestport=$2; shift 2 ;;
 	--port-file) portfile=$2; shift 2 ;;
 	--gdb) gdb=1; shift ;;
+	--monitor) monitor=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
@@ -72,16 +76,22 @@ if [ -n "$hostport" ]; then
 	[ -z "$portfile" ] || printf '%s\n' "$hostport" >"$portfile"
 fi
 
-case $accel in
-auto) if [ -w /dev/kvm ] && [ $icount = 0 ]; then accel=kvm; else accel=tcg; fi ;;
-kvm) [ -w /dev/kvm ] || die "--accel kvm, but /dev/kvm is missing or not writable" "use ACCEL=auto or ACCEL=tcg" ;;
-tcg) ;;
-*) die "--accel must be auto, kvm or tcg, not '$accel'" ;;
-esac
+# the accelerator: KVM only where it can really run a guest (scripts/accel.sh says why)
+choice=$("$UKL_TOP/scripts/accel.sh" $([ $icount = 0 ] || echo --icount) "$accel") || exit 126
+accel=${choice%%:*}
+note "accelerator $choice"
 if [ $accel = kvm ]; then cpu=(-accel kvm -cpu host); else cpu=(-accel tcg -cpu max); fi
-[ $icount = 0 ] || { [ $accel = tcg ] || die "--icount needs TCG"; cpu=(-accel tcg -cpu max -icount shift=0); }
+[ $icount = 0 ] || cpu+=(-icount shift=0)
 
-cmdline="console=ttyS0 earlyprintk=serial,ttyS0,115200 panic=-1 $append"
+# The guest's TSC rate on the command line instead of a calibration against the PIT, which
+# under TCG fails or varies from boot to boot: under TCG the guest's TSC is the host's (its
+# rate, tsc_early_khz, is measured once per host), under -icount it ticks once per instruction
+# (1 GHz); tsc=reliable because it is then constant by construction.
+clock=""
+if [ $accel = tcg ]; then
+	clock="tsc_early_khz=$([ $icount = 1 ] && echo 1000000 || host_tsc_khz) tsc=reliable"
+fi
+cmdline="console=ttyS0 earlyprintk=serial,ttyS0,115200 panic=-1 $clock $append"
 [ $# = 0 ] || cmdline="$cmdline -- $*"
 
 qemu=(qemu-system-x86_64 -nodefaults -no-user-config -M pc -m "$mem" -smp "$smp" "${cpu[@]}"
@@ -90,6 +100,7 @@ qemu=(qemu-system-x86_64 -nodefaults -no-user-config -M pc -m "$mem" -smp "$smp"
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 	-netdev "$netdev" -device virtio-net-pci,netdev=net0,romfile=
 	-kernel "$kernel" -initrd "$initrd" -append "$cmdline")
+[ -z "$monitor" ] || qemu+=(-monitor "unix:$monitor,server=on,wait=off")
 [ $gdb = 0 ] || { qemu+=(-s -S); note "gdbstub on :1234, waiting: gdb -ex 'target remote :1234' <vmlinux>"; }
 
 note "booting $(basename "$(dirname "$kernel")")/$(basename "$kernel") ($accel$([ $icount = 0 ] || echo ', icount'), ${smp} vCPU, $mem)${hostport:+, host 127.0.0.1:$hostport -> guest :$guestport}; log: $log"
@@ -137,27 +148,43 @@ if [ -e "$tmark" ]; then
 	printf 'ukl:   fix: if it was only slow, raise TIMEOUT= (0 = no limit); otherwise debug it with GDB=1\n' >&2
 	exit 124
 fi
-status=$(tr -d '\r' <"$log" | sed -n 's/.*ukl: exit status \([0-9]\{1,3\}\)$/\1/p' | tail -n 1)
-if [ -n "$status" ]; then
-	rm -f "$errlog"
-	exit "$status"
-fi
-if [ $rc -ne 0 ] && [ $((rc % 2)) = 1 ] && ! grep -q . "$errlog"; then
-	rm -f "$errlog"
-	warn "no exit-status marker on the console; isa-debug-exit says $(((rc - 1) / 2))"
-	exit $(((rc - 1) / 2))
-fi
+# The verdict is the VM's own exit.  isa-debug-exit (written by /init's qemu-exit, or by the
+# kernel for an app started as init) makes QEMU exit with (STATUS << 1) | 1, which carries the
+# status's low 7 bits; the console marker "ukl: exit status N" only confirms it and supplies
+# the 8th bit (139 for a SIGSEGV).  A QEMU exit of 0 is a reset (panic, triple fault, reboot),
+# whatever the console said before it: text the app prints cannot fake a status.
+marker=$(tr -d '\r' <"$log" | sed -n 's/.*ukl: exit status \([0-9]\{1,3\}\)$/\1/p' | tail -n 1)
 if [ $rc = 0 ]; then
 	rm -f "$errlog"
-	printf 'ukl: error: the guest reset (panic, reboot or triple fault) before it reported an exit status; last console lines (%s):\n' "$log" >&2
+	printf 'ukl: error: the guest reset (panic, reboot or triple fault) before it reported an exit status through isa-debug-exit; last console lines (%s):\n' "$log" >&2
 	tail -n 12 "$log" | sed 's/^/    /' >&2
 	printf 'ukl:   fix: read the log for the panic; GDB=1 stops at boot for a debugger\n' >&2
 	exit 125
 fi
-printf 'ukl: error: QEMU failed (exit %s):\n' "$rc" >&2
-sed 's/^/    /' "$errlog" >&2
-if grep -q 'host forwarding' "$errlog"; then
-	printf 'ukl:   fix: host port %s is taken; use HOSTPORT=<free port> or HOSTPORT=auto\n' "$hostport" >&2
+if [ $((rc % 2)) = 0 ] || grep -qv 'warning:' "$errlog"; then
+	printf 'ukl: error: QEMU failed (exit %s):\n' "$rc" >&2
+	sed 's/^/    /' "$errlog" >&2
+	if grep -q 'host forwarding' "$errlog"; then
+		printf 'ukl:   fix: host port %s is taken; use HOSTPORT=<free port> or HOSTPORT=auto\n' "$hostport" >&2
+	fi
+	rm -f "$errlog"
+	exit 126
 fi
 rm -f "$errlog"
-exit 126
+status=$(((rc - 1) / 2))
+if [ -z "$marker" ]; then
+	warn "no \"ukl: exit status\" marker on the console; isa-debug-exit says $status (low 7 bits)"
+elif [ $((marker & 127)) = "$status" ]; then
+	status=$marker
+else
+	warn "the console's last exit-status marker ($marker) disagrees with isa-debug-exit ($status); the VM's exit counts"
+fi
+# Every boot is checked for kernel complaints, before and after the marker: a WARNING, BUG,
+# oops, lockdep or KASAN-style report fails the run even when the app exited 0.
+if complaints=$(kernel_complaints "$log"); then
+	printf 'ukl: error: the kernel complained during this boot (the app exited %s); first reports (%s):\n' "$status" "$log" >&2
+	printf '%s\n' "$complaints" | head -n 8 | sed 's/^/    /' >&2
+	printf 'ukl:   fix: read the log around these lines; each is a kernel bug or a broken invariant\n' >&2
+	exit 123
+fi
+exit "$status"

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The harness itself: the accelerator is chosen by what KVM can do, not by the device node;
+# the test runner refuses unknown test names, stops a test at its time limit with everything
+# it started; a PROFILES that leaves a test nothing to check fails it.  No image needed.
+. "$(dirname "$0")/../lib.sh"
+"$TOP/scripts/setup.sh" --check-or-install >/dev/null || { not_ok "host tools (scripts/setup.sh)"; t_done; }
+export UKL_CACHE=$T_TMP/cache
+
+# -- the accelerator (scripts/accel.sh) -------------------------------------------------------
+printf 'processor\t: 0\nmodel name\t: Test CPU\nflags\t\t: fpu tsc hypervisor\n' >"$T_TMP/cpuinfo-novmx"
+printf 'processor\t: 0\nmodel name\t: Test CPU\nflags\t\t: fpu tsc vmx\n' >"$T_TMP/cpuinfo-vmx"
+touch "$T_TMP/kvm"
+expect_ok "ACCEL=auto without /dev/kvm: TCG" env UKL_KVM_DEV="$T_TMP/none" "$TOP/scripts/accel.sh" auto
+expect_grep "... saying why" "^tcg: KVM unusable, there is no $T_TMP/none\$" "$T_TMP/out"
+expect_ok "ACCEL=auto with a /dev/kvm but no vmx/svm flag (a paravirtual KVM): TCG" \
+	env UKL_KVM_DEV="$T_TMP/kvm" UKL_CPUINFO="$T_TMP/cpuinfo-novmx" "$TOP/scripts/accel.sh" auto
+expect_grep "... saying why" "^tcg: KVM unusable, .*no vmx/svm flag" "$T_TMP/out"
+expect_fail "ACCEL=kvm there fails at once, naming the cause and the fix" "no vmx/svm flag.*fix: use ACCEL=tcg" \
+	env UKL_KVM_DEV="$T_TMP/kvm" UKL_CPUINFO="$T_TMP/cpuinfo-novmx" "$TOP/scripts/accel.sh" kvm
+expect_ok "ICOUNT=1 under ACCEL=auto: TCG, saying why" "$TOP/scripts/accel.sh" --icount auto
+expect_grep "... (the stamp says tcg)" "^tcg: ICOUNT=1 needs TCG\$" "$T_TMP/out"
+expect_fail "ACCEL=kvm with ICOUNT=1 is an error" "icount needs TCG" "$TOP/scripts/accel.sh" --icount kvm
+# a device node and the flag are not enough: the probe guest must boot.  Where it cannot (a
+# KVM that is no KVM: here a plain file), auto falls back and kvm fails.
+expect_ok "a /dev/kvm and a vmx flag, but a KVM that cannot boot the probe guest: TCG" \
+	env UKL_KVM_DEV="$T_TMP/kvm" UKL_CPUINFO="$T_TMP/cpuinfo-vmx" "$TOP/scripts/accel.sh" auto
+expect_grep "... saying the probe guest failed" "^tcg: KVM unusable, a probe guest under KVM" "$T_TMP/out"
+ls "$UKL_CACHE"/accel/probe-* >/dev/null 2>&1 && ok "... and the probe's verdict is cached" || not_ok "... and the probe's verdict is cached"
+# the probe guest itself is right: under TCG it reaches long mode and exits 85
+expect_ok "the probe guest reaches long mode and exits through isa-debug-exit (under TCG)" \
+	env UKL_PROBE_ACCEL=tcg UKL_KVM_DEV="$T_TMP/kvm" UKL_CPUINFO="$T_TMP/cpuinfo-vmx" "$TOP/scripts/accel.sh" auto
+expect_grep "... so auto would take KVM where it boots" "^kvm: .*passed a probe boot" "$T_TMP/out"
+t=$SECONDS
+expect_fail "make run ACCEL=kvm on such a host stops before building anything" "ACCEL=kvm, but KVM cannot run a guest" \
+	env UKL_KVM_DEV="$T_TMP/kvm" UKL_CPUINFO="$T_TMP/cpuinfo-novmx" make -C "$TOP" --no-print-directory run APP=hello PROFILE=linux ACCEL=kvm
+[ $((SECONDS - t)) -lt 20 ] && ok "... at once ($((SECONDS - t)) s)" || not_ok "... at once" "took $((SECONDS - t)) s"
+khz=$(. "$TOP/scripts/lib.sh" && host_tsc_khz)
+[[ $khz =~ ^[0-9]{6,8}$ ]] && ok "the host's TSC rate for the guest's tsc_early_khz: $khz kHz" || not_ok "the host's TSC rate" "got '$khz'"
+
+# -- the test runner (tests/run.sh) ------------------------------------------------------------
+top=$T_TMP/top
+mkdir -p "$top/tests/host" "$top/tests/boot"
+cp -a "$TOP/scripts" "$top/"
+cp "$TOP/tests/run.sh" "$TOP/tests/lib.sh" "$top/tests/"
+printf '#!/usr/bin/env bash\n. "$(dirname "$0")/../lib.sh"\nok "fine"\nt_done\n' >"$top/tests/host/quick.sh"
+cat >"$top/tests/host/sleepy.sh" <<'EOF'
+#!/usr/bin/env bash
+# time-limit: 3
+. "$(dirname "$0")/../lib.sh"
+sleep 300 &
+echo $! >"$UKL_TEST_PIDFILE"
+ok "started"
+sleep 300
+EOF
+expect_fail "an unknown test name is an error listing the known ones" "no test named 'nosuch'; the tests are: quick sleepy" \
+	"$top/tests/run.sh" quick nosuch
+t=$SECONDS
+expect_fail "a test past its time limit is stopped and fails" "stopped at its time limit of 3 s.*0 passed|1 passed, 1 failed" \
+	env UKL_TEST_PIDFILE="$T_TMP/sleepy.pid" "$top/tests/run.sh" sleepy
+[ $((SECONDS - t)) -lt 30 ] && ok "... within seconds ($((SECONDS - t)) s)" || not_ok "... within seconds" "took $((SECONDS - t)) s"
+sleep 1
+if kill -0 "$(cat "$T_TMP/sleepy.pid")" 2>/dev/null; then
+	not_ok "... and what it started went with it"
+	kill "$(cat "$T_TMP/sleepy.pid")"
+else
+	ok "... and what it started went with it"
+fi
+expect_ok "a passing test still passes" "$top/tests/run.sh" quick
+expect_grep "... counted once" "^1 passed, 0 failed$" "$T_TMP/out"
+
+# -- PROFILES for the boot tests (use_profiles of tests/lib.sh) --------------------------------
+up() { PROFILES=$1 bash -c '. "$0/tests/lib.sh"; use_profiles "$1"; echo "set:$UKL_SET"' "$TOP" "${2:-}"; }
+expect_fail "PROFILES naming no profile fails the test, listing the known ones" "PROFILES names 'nosuch', which is no profile.*known: linux ukl" up "ukl nosuch"
+expect_fail "PROFILES=linux leaves a UKL test nothing to check: it fails" "leaves this test no UKL profile" up linux
+expect_ok "PROFILES=\"linux ukl-ret\" gives ukl-ret" up "linux ukl-ret"
+expect_grep "... only" "^set: ukl-ret$" "$T_TMP/out"
+expect_ok "no PROFILES: the CI matrix" up ""
+expect_grep "... every mechanism once (ukl, ukl-shortcut, ukl-ret-pf-df)" "^set: ukl ukl-shortcut ukl-ret-pf-df$" "$T_TMP/out"
+t_done
