@@ -4,7 +4,8 @@
 # usage: scripts/boot-app.sh [--demo] APP PROFILE
 #   --demo   boot in the background, talk to the app through the forwarded port, print the
 #            exchange, then power the guest off (exit 0 only if the app answered correctly)
-# Environment (from make): ARGS HOSTPORT TIMEOUT GDB ACCEL ICOUNT MEM SMP APPEND
+# Environment (from make): ARGS HOSTPORT TIMEOUT GDB ACCEL ICOUNT MEM SMP APPEND, and MONITOR
+# (a unix socket path for QEMU's human monitor)
 . "$(dirname "$0")/lib.sh"
 
 demo=0
@@ -18,6 +19,9 @@ eval "$("$UKL_TOP/scripts/app.sh" --show "$app" | sed "s/=\(.*\)/='\1'/")"
 opts=(--log "$out/run.log" --accel "${ACCEL:-auto}" --mem "${MEM:-512M}" --smp "${SMP:-2}")
 [ "${ICOUNT:-0}" = 1 ] && opts+=(--icount)
 [ "${GDB:-0}" = 1 ] && opts+=(--gdb)
+[ -z "${MONITOR:-}" ] || opts+=(--monitor "$MONITOR")
+# the log of this boot only: a boot that fails before QEMU starts leaves no older log behind
+rm -f "$out/run.log"
 # the profile's own kernel command-line words come first; APPEND adds to them
 pf=$(profile_file "$profile")
 append="$(conf_get "$pf" PROFILE_CMDLINE) ${APPEND:-}"

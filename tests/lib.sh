@@ -51,12 +51,13 @@ expect_grep() {
 	if grep -Eq -- "$2" "$3"; then ok "$1"; else not_ok "$1" "/$2/ not in $3:" "$(tail -n 10 "$3")"; fi
 }
 
-# build_image APP PROFILE: build out/APP/PROFILE quietly (log in build/test-logs); fail the test if it breaks
+# build_image APP PROFILE: build out/APP/PROFILE quietly (log in build/test-logs); a build is
+# no check of its own (a diagnostic line), but a broken one fails the test and ends it
 build_image() {
 	local log=$TOP/build/test-logs/image-$1-$2.log
 	mkdir -p "$(dirname "$log")"
 	if make -C "$TOP" --no-print-directory image APP="$1" PROFILE="$2" >"$log" 2>&1; then
-		ok "build image $1/$2"
+		diag "built image $1/$2"
 	else
 		not_ok "build image $1/$2" "log: $log" "$(tail -n 20 "$log")"
 		exit 1
@@ -75,17 +76,27 @@ t_done() { exit $T_FAILED; }
 # free_port: the one in scripts/lib.sh
 free_port() { (. "$TOP/scripts/lib.sh" && free_port); }
 
-# ukl_profiles: the UKL profiles a boot test covers.  Default: every profile in profiles/
-# whose app flavour is ukl (scripts/lib.sh); `make test PROFILES="ukl ukl-ret"` picks a subset
-# (linux, the stock baseline, is run by the tests that compare against it either way),
-# PROFILES=all is the default spelled out.
-ukl_profiles() {
-	local p f
-	case ${PROFILES:-all} in
-	all) p=$(. "$TOP/scripts/lib.sh" && ukl_profiles) ;;
-	*) for f in $PROFILES; do [ "$f" = linux ] || p="${p:-} $f"; done ;;
-	esac
-	echo ${p:-}
+# The CI matrix of the boot tests that run an app on several profiles (memcached, lebench):
+# every mechanism once (ukl: the full entry; ukl-shortcut: ret, bypass and the TCP shortcut;
+# ukl-ret-pf-df: the #DF route).  The selftest runs on every UKL profile.  PROFILES=all runs
+# every test on every UKL profile (README: "the full matrix").
+CI_PROFILES="ukl ukl-shortcut ukl-ret-pf-df"
+
+# use_profiles [DEFAULT]: set UKL_SET to the UKL profiles a boot test covers: PROFILES if given
+# (all = every UKL profile; linux, the baseline, is run by the tests that compare against it
+# either way), else DEFAULT (all, or a list; default: CI_PROFILES).  A name that is no profile,
+# or a PROFILES with no UKL profile in it, fails the test: it would otherwise pass having
+# checked nothing.
+use_profiles() {
+	local want=${PROFILES:-${1:-$CI_PROFILES}} all f
+	all=$(. "$TOP/scripts/lib.sh" && ukl_profiles)
+	UKL_SET=""
+	[ "$want" = all ] && want=$all
+	for f in $want; do
+		[ -f "$TOP/profiles/$f.profile" ] || { not_ok "PROFILES names '$f', which is no profile" "known: linux $all"; t_done; }
+		[ "$f" = linux ] || UKL_SET="$UKL_SET $f"
+	done
+	[ -n "$UKL_SET" ] || { not_ok "PROFILES='$want' leaves this test no UKL profile to check" "add one of: $all"; t_done; }
 }
 
 # guest_tap LOG PREFIX: re-emit the guest's TAP lines ("ok N - x") from a console log as ours
@@ -105,5 +116,5 @@ guest_tap() {
 boot() {
 	local app=$1 profile=$2
 	shift 2
-	env -u ARGS -u TIMEOUT -u APPEND -u HOSTPORT "$@" "$TOP/scripts/boot-app.sh" "$app" "$profile"
+	env -u ARGS -u TIMEOUT -u APPEND -u HOSTPORT -u MONITOR "$@" "$TOP/scripts/boot-app.sh" "$app" "$profile"
 }

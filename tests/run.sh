@@ -4,6 +4,9 @@
 # usage: tests/run.sh [NAME...]     NAME: a test file's name without .sh (e.g. hello, lock)
 # Each test prints TAP lines; this runner numbers them, keeps each test's full output in
 # build/test-logs/, and ends with "N passed, N failed".  Exit status 0 only if nothing failed.
+# An unknown NAME is an error listing the known ones.  Every test runs under a time limit
+# (a "# time-limit: SECONDS" line in its header, else 1800 s): past it, the test and every
+# process it started (its process group: QEMU, servers, clients) are stopped, and it fails.
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
@@ -16,20 +19,58 @@ if ! scripts/setup.sh --check-or-install; then
 	exit 1
 fi
 
+known=()
+for t in tests/host/*.sh tests/boot/*.sh; do known+=("$(basename "$t" .sh)"); done
 tests=()
+for n in "$@"; do
+	printf '%s\n' "${known[@]}" | grep -qx -- "$n" && continue
+	echo "tests: no test named '$n'; the tests are: ${known[*]}"
+	echo "0 passed, 1 failed"
+	exit 1
+done
 for t in tests/host/*.sh tests/boot/*.sh; do
 	n=$(basename "$t" .sh)
-	if [ $# = 0 ] || printf '%s\n' "$@" | grep -qx "$n"; then tests+=("$t"); fi
+	if [ $# = 0 ] || printf '%s\n' "$@" | grep -qx -- "$n"; then tests+=("$t"); fi
 done
-[ ${#tests[@]} -gt 0 ] || { echo "tests: no test matches: $*"; echo "0 passed, 1 failed"; exit 1; }
+
+# run_limited LIMIT LOG SCRIPT: run a test in its own process group, stopped after LIMIT s;
+# status 124 if it was
+run_limited() {
+	local limit=$1 log=$2 pid wd rc=0
+	setsid bash "$3" </dev/null >"$log" 2>&1 &
+	pid=$!
+	(
+		trap 'kill $s 2>/dev/null; exit 0' TERM
+		sleep "$limit" &
+		s=$!
+		wait $s || exit 0
+		kill -TERM -- "-$pid"
+		sleep 15
+		kill -KILL -- "-$pid"
+	) >/dev/null 2>&1 &
+	wd=$!
+	wait $pid || rc=$?
+	if kill -0 $wd 2>/dev/null; then
+		kill $wd 2>/dev/null; wait $wd 2>/dev/null
+		# whatever the test left running in its group goes with it
+		kill -KILL -- "-$pid" 2>/dev/null
+		return $rc
+	fi
+	return 124
+}
 
 pass=0 fail=0 n=0 t0=$SECONDS
 for t in "${tests[@]}"; do
 	name=${t#tests/}; name=${name%.sh}
 	echo "# $name"
 	ts=$SECONDS
+	limit=$(sed -n 's/^# time-limit: \([0-9][0-9]*\)$/\1/p' "$t" | head -n 1)
 	rc=0
-	bash "$t" </dev/null >"$logs/${name//\//-}.log" 2>&1 || rc=$?
+	run_limited "${limit:-1800}" "$logs/${name//\//-}.log" "$t" || rc=$?
+	if [ $rc = 124 ]; then
+		n=$((n + 1)); fail=$((fail + 1))
+		echo "not ok $n - $name: stopped at its time limit of ${limit:-1800} s (log: build/test-logs/${name//\//-}.log)"
+	fi
 	seen=0
 	while IFS= read -r line; do
 		case $line in
@@ -38,11 +79,11 @@ for t in "${tests[@]}"; do
 		"#"*) echo "$line" ;;
 		esac
 	done <"$logs/${name//\//-}.log"
-	if [ $rc != 0 ] && ! grep -q '^not ok - ' "$logs/${name//\//-}.log"; then
+	if [ $rc != 0 ] && [ $rc != 124 ] && ! grep -q '^not ok - ' "$logs/${name//\//-}.log"; then
 		n=$((n + 1)); fail=$((fail + 1))
 		echo "not ok $n - $name: exited $rc (log: build/test-logs/${name//\//-}.log)"
 		tail -n 10 "$logs/${name//\//-}.log" | sed 's/^/#   /'
-	elif [ $seen = 0 ]; then
+	elif [ $seen = 0 ] && [ $rc != 124 ]; then
 		n=$((n + 1)); fail=$((fail + 1))
 		echo "not ok $n - $name: reported no result"
 	fi

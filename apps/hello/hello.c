@@ -2,9 +2,16 @@
 /*
  * hello: prints a line and its arguments, exits with argv[1] (default 0); with
  * HELLO_SLEEP=N in its environment it sleeps N seconds first (to be seen by ps).
+ * Harness checks (tests/boot/hello.sh): argv[2] "fake-status" prints the harness's exit
+ * marker with a status of 0 before exiting with argv[1]; "reboot-after" prints it and then
+ * resets the machine (root only): neither may be taken for the status; "sysrq-trace" makes
+ * the kernel print a backtrace (sysrq l), a kernel complaint that must fail the boot.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/reboot.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
@@ -14,7 +21,20 @@ int main(int argc, char **argv)
 	printf("hello from %s\n", argv[0]);
 	for (i = 1; i < argc; i++)
 		printf("hello: argv[%d] = %s\n", i, argv[i]);
+	if (argc > 2 && (!strcmp(argv[2], "fake-status") || !strcmp(argv[2], "reboot-after")))
+		printf("ukl: exit status 0\n");
 	fflush(stdout);
+	if (argc > 2 && !strcmp(argv[2], "reboot-after")) {
+		sync();
+		reboot(RB_AUTOBOOT);
+	}
+	if (argc > 2 && !strcmp(argv[2], "sysrq-trace")) {
+		int fd = open("/proc/sysrq-trigger", O_WRONLY);
+
+		if (fd < 0 || write(fd, "l", 1) != 1)
+			perror("hello: /proc/sysrq-trigger");
+		sleep(1);
+	}
 	if (getenv("HELLO_SLEEP"))
 		sleep(atoi(getenv("HELLO_SLEEP")));
 	return argc > 1 ? atoi(argv[1]) : 0;

@@ -2,9 +2,11 @@
 # apps/lebench on stock Linux and as a UKL app (every UKL profile): every microbenchmark runs (a short pass,
 # --scale 0.05), its CSVs come back over the console intact, and eval/analyze.py makes a
 # summary with a ratio against Linux for each of them.
+# time-limit: 2400
 . "$(dirname "$0")/../lib.sh"
 tests=$(grep -o '{ "[a-z_]*", "' "$TOP/apps/lebench/lebench.c" | cut -d'"' -f2)
-for profile in linux $(ukl_profiles); do
+use_profiles
+for profile in linux $UKL_SET; do
 	build_image lebench "$profile"
 	out=$TOP/out/lebench/$profile
 	expect_status "$profile: lebench runs every test (short pass) and exits 0" 0 \
