@@ -7,3 +7,4 @@ PROFILE_APP_FLAVOUR=stock
 # The paper's baseline ran Linux with SMAP/SMEP off (nosmap nosmep); so do we, so that a
 # comparison with the UKL profiles (which need them off) measures UKL and not SMAP
 PROFILE_CMDLINE="clearcpuid=smap,smep"
+PROFILE_EXPECT=""

@@ -13,3 +13,4 @@ PROFILE_KCONFIG="base.config ukl.config"
 PROFILE_APP_FLAVOUR=ukl
 PROFILE_SYSCALL_ENTRY=ukl_entry_syscall
 PROFILE_CMDLINE="clearcpuid=smap,smep ukl_exit_port=0xf4 ukl_pf_df=1"
+PROFILE_EXPECT="pf-df"

@@ -8,3 +8,4 @@ PROFILE_KCONFIG="base.config ukl.config"
 PROFILE_APP_FLAVOUR=ukl
 PROFILE_SYSCALL_ENTRY=ukl_entry_syscall_bypass
 PROFILE_CMDLINE="clearcpuid=smap,smep ukl_exit_port=0xf4 ukl_ret=1"
+PROFILE_EXPECT="ret"

@@ -9,3 +9,4 @@ PROFILE_SYSCALL_ENTRY=ukl_entry_syscall
 # SMAP/SMEP off: the app touches and runs user-half memory at CPL 0; the exit port reports
 # the status of a UKL init
 PROFILE_CMDLINE="clearcpuid=smap,smep ukl_exit_port=0xf4"
+PROFILE_EXPECT=""

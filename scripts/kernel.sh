@@ -72,21 +72,28 @@ fragments() {
 
 kmake() { make -C "$KTREE" O="$KBUILD" ARCH=x86_64 CC="$CC_CMD" HOSTCC=gcc -j"$UKL_JOBS" "$@"; }
 
-# check_config: every CONFIG_ line of every fragment must hold in the final .config
+# check_config: every CONFIG_ line of the fragments must hold in the final .config; a later
+# fragment may override an earlier one (profiles/debug.config turns debug info off)
 check_config() {
-	local bad=0 line key want got
+	local bad=0 line key got
+	local -A want=()
+	local -a order=()
 	while IFS= read -r line; do
 		case $line in
-		CONFIG_*=*) key=${line%%=*}; want=$line ;;
-		"# CONFIG_"*" is not set") key=${line#\# }; key=${key%% *}; want="" ;;
+		CONFIG_*=*) key=${line%%=*} ;;
+		"# CONFIG_"*" is not set") key=${line#\# }; key=${key%% *}; line="" ;;
 		*) continue ;;
 		esac
+		[ -n "${want[$key]+set}" ] || order+=("$key")
+		want[$key]=$line
+	done < <(cat "$@")
+	for key in "${order[@]}"; do
 		got=$(grep -E "^$key=" "$KBUILD/.config" || true)
-		if [ "$got" != "$want" ]; then
-			warn "profile '$PROFILE': ${want:-$key=n} requested, but the merged .config has ${got:-$key unset}"
+		if [ "$got" != "${want[$key]}" ]; then
+			warn "profile '$PROFILE': ${want[$key]:-$key=n} requested, but the merged .config has ${got:-$key unset}"
 			bad=1
 		fi
-	done < <(cat "$@")
+	done
 	[ $bad = 0 ] || die "the Kconfig merge for profile '$PROFILE' dropped requested options (see above)" \
 		"fix the fragment (a dependency is probably missing) in profiles/"
 }

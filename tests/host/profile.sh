@@ -33,9 +33,23 @@ expect_fail "a profile naming a missing fragment is an error" "missing Kconfig f
 printf 'PROFILE_DESC="test"\nPROFILE_KERNEL=nosuch\nPROFILE_APP_FLAVOUR=ukl\n' >"$top/profiles/badkernel.profile"
 expect_fail "a PROFILE_KERNEL that is not a profile is an error naming it" "PROFILE_KERNEL=nosuch, which is not a profile" \
 	"$top/scripts/kernel.sh" --config badkernel
-# every other UKL profile links against ukl's kernel objects: one UKL kernel build serves all
-for p in $(ukl_profiles); do
+# every other UKL profile on the ukl kernel config links against ukl's kernel objects: one UKL
+# kernel build serves all of them (ukl-debug has a .config of its own)
+for p in $(. "$TOP/scripts/lib.sh" && ukl_profiles); do
 	[ "$p" = ukl ] && continue
+	[ "$(. "$TOP/scripts/lib.sh" && conf_get "$TOP/profiles/$p.profile" PROFILE_KCONFIG)" = "base.config ukl.config" ] || continue
 	expect_grep "$p names ukl's kernel objects (PROFILE_KERNEL=ukl)" '^PROFILE_KERNEL=ukl$' "$TOP/profiles/$p.profile"
+done
+# every profile declares what its selftest must see (PROFILE_EXPECT: ret, pf-df, shortcut)
+for p in linux $(. "$TOP/scripts/lib.sh" && ukl_profiles); do
+	e=$(. "$TOP/scripts/lib.sh" && conf_get "$TOP/profiles/$p.profile" PROFILE_EXPECT NONE)
+	if [ "$e" = NONE ]; then not_ok "$p declares PROFILE_EXPECT"; continue; fi
+	bad=$(printf '%s\n' $e | grep -vxE 'ret|pf-df|shortcut' || true)
+	[ -z "$bad" ] && ok "$p declares PROFILE_EXPECT=\"$e\"" || not_ok "$p's PROFILE_EXPECT has only ret, pf-df, shortcut" "unknown: $bad"
+done
+# the debug profile's fragment (a later fragment may override an earlier one) merges whole
+expect_ok "profile ukl-debug merges with every debug option held" "$top/scripts/kernel.sh" --config ukl-debug
+for o in CONFIG_DEBUG_ENTRY=y CONFIG_PROVE_LOCKING=y CONFIG_DEBUG_ATOMIC_SLEEP=y CONFIG_UNIKERNEL_LINUX=y CONFIG_DEBUG_INFO_NONE=y; do
+	expect_grep "ukl-debug .config has $o" "^$o\$" "$UKL_BUILD/kernel/ukl-debug/.config"
 done
 t_done
