@@ -141,6 +141,16 @@ ukl_profiles() {
 	return 0
 }
 
+# eval_profiles: the profiles make eval and make bench compare by default: all but those made
+# for tests only (PROFILE_EVAL=no, e.g. the debug kernel)
+eval_profiles() {
+	local p
+	for p in $(all_profiles); do
+		grep -q '^PROFILE_EVAL=no$' "$UKL_TOP/profiles/$p.profile" || printf '%s ' "$p"
+	done
+	return 0
+}
+
 # profile_file NAME: the path of profiles/NAME.profile, or an error listing the known profiles
 profile_file() {
 	local f=$UKL_TOP/profiles/$1.profile

@@ -36,27 +36,34 @@ done
 # run_limited LIMIT LOG SCRIPT: run a test in its own process group, stopped after LIMIT s;
 # status 124 if it was
 run_limited() {
-	local limit=$1 log=$2 pid wd rc=0
+	local limit=$1 log=$2 pid wd rc=0 mark
+	mark=$(mktemp -u --tmpdir ukl-limit.XXXXXX)
 	setsid bash "$3" </dev/null >"$log" 2>&1 &
 	pid=$!
 	(
+		# each sleep in the background, so that the runner's TERM ends the watchdog at once
 		trap 'kill $s 2>/dev/null; exit 0' TERM
 		sleep "$limit" &
 		s=$!
 		wait $s || exit 0
+		touch "$mark"
 		kill -TERM -- "-$pid"
-		sleep 15
+		sleep 10 &
+		s=$!
+		wait $s || exit 0
 		kill -KILL -- "-$pid"
 	) >/dev/null 2>&1 &
 	wd=$!
 	wait $pid || rc=$?
-	if kill -0 $wd 2>/dev/null; then
-		kill $wd 2>/dev/null; wait $wd 2>/dev/null
-		# whatever the test left running in its group goes with it
-		kill -KILL -- "-$pid" 2>/dev/null
-		return $rc
+	kill $wd 2>/dev/null
+	wait $wd 2>/dev/null
+	# whatever the test left running in its group goes with it
+	kill -KILL -- "-$pid" 2>/dev/null
+	if [ -e "$mark" ]; then
+		rm -f "$mark"
+		return 124
 	fi
-	return 124
+	return $rc
 }
 
 pass=0 fail=0 n=0 t0=$SECONDS
