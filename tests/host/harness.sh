@@ -47,10 +47,10 @@ cat >"$top/tests/host/sleepy.sh" <<'EOF'
 #!/usr/bin/env bash
 # time-limit: 3
 . "$(dirname "$0")/../lib.sh"
-sleep 300 &
+sleep 60 &
 echo $! >"$UKL_TEST_PIDFILE"
 ok "started"
-sleep 300
+sleep 60
 EOF
 expect_fail "an unknown test name is an error listing the known ones" "no test named 'nosuch'; the tests are: quick sleepy" \
 	"$top/tests/run.sh" quick nosuch
