@@ -23,9 +23,11 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 # kernel_complaints LOG: print the kernel's complaints in a console log (WARNING, BUG, oops,
 # lockdep, KASAN/UBSAN/KFENCE, RCU stalls, lockups, hung tasks); status 0 if there is any.
-# An app's own SIGSEGV ("segfault at ...") is no complaint: the harness sees it in the status.
+# Only the kernel's own lines count (those with its "[ seconds.micros]" stamp): what the app
+# prints can neither raise nor hide a complaint.  An app's own SIGSEGV ("segfault at ...") is
+# no complaint: the harness sees it in the status.
 kernel_complaints() {
-	tr -d '\r' <"$1" | grep -E '(WARNING:|BUG:|kernel BUG at|Oops|Call Trace:|Kernel panic|general protection fault|possible (recursive|circular) locking|inconsistent lock state|lock held when returning|suspicious RCU usage|DEBUG_LOCKS_WARN_ON|KASAN|UBSAN|KFENCE|rcu_(sched|preempt) (self-)?detected stall|detected stall|soft lockup|hard LOCKUP|blocked for more than|stack guard page|double fault|corrupted stack end)'
+	tr -d '\r' <"$1" | grep -E '^\[ *[0-9]+\.[0-9]+\] .*(WARNING:|BUG:|kernel BUG at|Oops|Call Trace:|Kernel panic|general protection fault|possible (recursive|circular) locking|inconsistent lock state|lock held when returning|suspicious RCU usage|DEBUG_LOCKS_WARN_ON|KASAN|UBSAN|KFENCE|detected stall|soft lockup|hard LOCKUP|blocked for more than|stack guard page|PANIC: double fault|corrupted stack end)'
 }
 
 # host_tsc_khz: the host's TSC rate in kHz (what a TCG guest's TSC runs at), from the host

@@ -674,7 +674,7 @@ static void t_ret(void)
 		printf("# ret: no --expect-ret given; %ld returns by jump\n", after - before);
 	else if (want)
 		check(after - before >= (long)pages,
-		      "ukl_ret=1: the kernel returned to the app by jump (%ld times for %zu page faults and the timer)",
+		      "ret expected: the kernel returned to the app by jump (%ld times for %zu page faults and the timer)",
 		      after - before, pages);
 	else
 		check(after == before, "ret off: every return to the app is an iretq (%ld jumps)", after - before);
@@ -730,7 +730,7 @@ static void t_stack(void)
 	}
 	if (df)
 		check(after - before >= 1000,
-		      "ukl_pf_df=1: the stack faults arrived as double faults and were handled (%ld for 1200 pages)",
+		      "pf-df expected: the stack faults arrived as double faults and were handled (%ld for 1200 pages)",
 		      after - before);
 	else
 		check(after == before, "the stack faults were page faults, none a double fault (%ld)", after - before);
