@@ -61,12 +61,13 @@ test:
 	@tests/run.sh $(if $(TESTS),$(TESTS))
 
 # eval: microbenchmarks on every profile (eval/micro.sh), then summary.csv, report.md and
-# the figures (eval/analyze.py); figN re-plots from the saved CSVs without booting
+# the figures (eval/analyze.py); figN re-plots from the saved CSVs without booting.  Both
+# halves of `make eval` stamp one run ID (UKL_EVAL_RUN): report.md includes a bench only from
+# the same run, so make eval-micro never reports a bench left over from an earlier make bench
 eval:
 	@$(S)/setup.sh --check-or-install
-	@eval/micro.sh
-	@APP=memcached eval/bench.sh
-	@eval/analyze.py
+	@export UKL_EVAL_RUN=$$(date -u +%Y%m%dT%H%M%SZ)-$$$$ && eval/micro.sh && \
+		APP=memcached eval/bench.sh && eval/analyze.py
 
 eval-micro:
 	@$(S)/setup.sh --check-or-install

@@ -4,27 +4,44 @@
 # eval/loadgen/mcload on the host through the forwarded port.  Each boot: prefill, a
 # closed-loop run (maximum throughput), then open-loop runs at fixed rates (fractions of the
 # first linux boot's throughput) for the latency-vs-load figure.  Prints throughput and p99
-# as UKL/stock ratios with their spread; raw results in out/eval/bench/.
+# as UKL/stock ratios with their spread; raw results, the stamp (env.txt, eval/stamp.sh) and
+# the bench's own report in out/eval/bench/.
+#
+# The open-loop sweep starts far below saturation and climbs to it, so that fig 6 shows the
+# knee: at 0.8 x the closed-loop maximum requests already queue for seconds.  A rate at which
+# mcload reports timeouts or error replies is a point of the figure (marked there), not a
+# failed bench; a connection that fails, or a closed-loop run with errors, still is.
+# Time per boot with the defaults: prefill, 2 s warmup + 20 s closed loop, then 9 rates x
+# (1 s warmup + 5 s) = 54 s of open loop (plus mcload's drain, up to 5 s, at the saturated
+# rates), about what the former 5 rates x (1 + 10 s) took; 6 boots in all.
 #
 # Environment (make variables): APP (memcached), PROFILES (linux ukl), BOOTS (3), DURATION
 # (seconds per closed-loop run, 20), LOADGEN ("-t 2 -c 8 -P 4 -R 1:10 -k 10000 -d 32-1024"),
-# RATES (open-loop fractions, "0.2 0.4 0.6 0.8 0.9"), OPEN_DURATION (10)
+# RATES (open-loop fractions, "0.05 0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8"), OPEN_DURATION (5),
+# ACCEL, ICOUNT; UKL_EVAL_RUN (the run ID, set by make eval)
 . "$(dirname "$0")/../scripts/lib.sh"
+. "$UKL_TOP/eval/stamp.sh"
 
 app=${APP:-memcached}
 profiles=${PROFILES:-linux ukl}
 boots=${BOOTS:-3}
 duration=${DURATION:-20}
 load=${LOADGEN:--t 2 -c 8 -P 4 -R 1:10 -k 10000 -d 32-1024}
-rates=${RATES:-0.2 0.4 0.6 0.8 0.9}
-odur=${OPEN_DURATION:-10}
+rates=${RATES-0.05 0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8}
+odur=${OPEN_DURATION:-5}
 res=$UKL_OUT/eval/bench
 [ "$(conf_get "$UKL_TOP/apps/$app/recipe" APP_PROTOCOL)" = memcache ] ||
 	die "make bench drives memcache-protocol servers; apps/$app/recipe has no APP_PROTOCOL=memcache"
 case " $profiles " in *" linux "*) ;; *) die "PROFILES='$profiles' lacks linux, the baseline of every ratio" ;; esac
 for p in $profiles; do profile_file "$p" >/dev/null; done
+[[ $boots =~ ^[1-9][0-9]*$ ]] || die "BOOTS='$boots' is not a positive number"
+for r in $rates; do
+	[[ $r =~ ^[0-9]*\.?[0-9]+$ ]] || die "RATES='$rates': '$r' is not a fraction of the closed-loop maximum" "e.g. RATES=\"0.1 0.5 0.9\""
+done
 # linux boots first in each round: its first closed-loop maximum sets the open-loop rates
 profiles="linux $(printf '%s\n' $profiles | grep -vx linux | tr '\n' ' ')"
+run=$(eval_run_id)
+accel=$(eval_accel) || exit 1
 
 mcload=$("$UKL_TOP/eval/loadgen/build.sh")
 for p in $profiles; do
@@ -34,9 +51,12 @@ done
 rm -rf "$res"
 mkdir -p "$res"
 
+# json_field FILE KEY: a top-level field of mcload's --json output ("" when absent)
+json_field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], ""))' "$1" "$2" 2>/dev/null; }
+
 # one boot of PROFILE: closed loop, then the open-loop rates; results under $res/PROFILE/boot-N
 bench_boot() {
-	local p=$1 b=$2 dir=$res/$1/boot-$2 port runner rc=0 r qps
+	local p=$1 b=$2 dir=$res/$1/boot-$2 port runner rc=0 orc r qps
 	mkdir -p "$dir"
 	port=$(free_port)
 	env -u APPEND -u ARGS HOSTPORT="$port" TIMEOUT=0 "$UKL_TOP/scripts/boot-app.sh" "$app" "$p" >"$dir/boot.log" 2>&1 &
@@ -52,16 +72,28 @@ bench_boot() {
 	sed 's/^/    /' "$dir/closed.txt"
 	# the open-loop rates are fractions of the first linux boot's maximum
 	if [ "$p" = linux ] && [ "$b" = 1 ] && [ $rc = 0 ]; then
-		base_tput=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["ops_per_sec"]))' "$dir/closed.json")
+		base_tput=$(json_field "$dir/closed.json" ops_per_sec | cut -d. -f1)
 	fi
 	if [ $rc = 0 ] && [ -n "$rates" ]; then
 		for r in $rates; do
 			qps=$(python3 -c "print(int($r * $base_tput))")
 			step LOAD "$app/$p boot $b: open loop at $qps req/s (${r} x linux max) ${odur}s"
+			orc=0
 			# shellcheck disable=SC2086
 			"$mcload" -s "127.0.0.1:$port" $load --qps "$qps" -w 1 -D "$odur" --label "$p" \
-				--csv "$dir/open.csv" --hdr "$dir/open-$qps-hdr" >"$dir/open-$qps.txt" || rc=1
-			grep latency "$dir/open-$qps.txt" | sed 's/^/    /'
+				--json "$dir/open-$qps.json" --csv "$dir/open.csv" --hdr "$dir/open-$qps-hdr" >"$dir/open-$qps.txt" || orc=$?
+			{ grep -E 'latency|timed out|error' "$dir/open-$qps.txt" || true; } | sed 's/^/    /'
+			# beyond the knee requests time out: a point of fig 6, marked there.  A failed
+			# connection, a bad command line, or a run without a result or without one
+			# completed request is not.
+			if [ $orc != 0 ]; then
+				if [ $orc != 1 ] || [ ! -s "$dir/open-$qps.json" ] || [ "$(json_field "$dir/open-$qps.json" failed)" != False ] ||
+					[ "$(json_field "$dir/open-$qps.json" completed)" = 0 ]; then
+					rc=1
+					break
+				fi
+				warn "$app/$p boot $b: at $qps req/s the load generator reported timeouts or errors (a point past the knee; fig 6 marks it)"
+			fi
 		done
 	fi
 	cp "$UKL_OUT/$app/$p/run.log" "$dir/console.log"
@@ -69,7 +101,8 @@ bench_boot() {
 	if grep -E "WARNING|BUG|Oops|Call Trace" "$dir/console.log" >"$dir/warnings.txt"; then
 		die "$app/$p boot $b: kernel warnings on the console" "see ${dir#"$UKL_TOP"/}/console.log"
 	fi
-	[ $rc = 0 ] || die "$app/$p boot $b: the load generator reported errors" "see ${dir#"$UKL_TOP"/}/closed.txt"
+	[ $rc = 0 ] || die "$app/$p boot $b: the load generator failed (errors in the closed loop, or a connection that failed)" \
+		"see ${dir#"$UKL_TOP"/}/closed.txt and open-*.txt"
 }
 
 t0=$SECONDS
@@ -80,7 +113,14 @@ for b in $(seq 1 "$boots"); do
 	done
 done
 
-# openloop.csv (fig 6) and ratios.md (closed loop vs linux), medians over boots
+# the stamp, then openloop.csv (fig 6), ratios.md (closed loop vs linux) and report.md,
+# medians over boots
+{
+	eval_stamp "$run" "$accel" "$app" $profiles
+	echo "method: $boots boots per profile in alternation ($(echo $profiles)), same QEMU command (scripts/run.sh); mcload $load on the host"
+	echo "closed loop: prefill, 2 s warmup, ${duration} s"
+	echo "open loop: ${rates:-(none)} x the first linux boot's closed-loop maximum ($base_tput req/s), 1 s warmup + ${odur} s each"
+} >"$res/env.txt"
 "$UKL_TOP/eval/analyze.py" --bench --out "$UKL_OUT/eval"
-note "bench: $boots boots x {$profiles} in $((SECONDS - t0)) s; results in out/eval/bench/ (closed.csv, openloop.csv, ratios.md)"
+note "bench: $boots boots x {$profiles} in $((SECONDS - t0)) s; results in out/eval/bench/ (report.md, closed.csv, openloop.csv, ratios.md)"
 note "bench: the ratios compare boots under the same QEMU command; repeat with: make bench APP=$app BOOTS=$boots"

@@ -2,22 +2,39 @@
 # The microbenchmark half of `make eval`: build apps/lebench for every profile, boot the images
 # in alternation (boot 1 of each profile, then boot 2 of each, ...), take the CSVs out of each
 # guest (scripts/guest-files.py, size + sha256 checked) into
-#   out/eval/raw/PROFILE/boot-N/{summary.csv,TEST.csv,console.log}
-# and write out/eval/env.txt (the stamp report.md carries).  eval/analyze.py makes the rest.
+#   out/eval/raw/PROFILE/boot-N/{summary.csv,TEST.csv,console.log,check.txt}
+# and write out/eval/env.txt (the stamp report.md carries, eval/stamp.sh).  eval/analyze.py
+# makes the rest.
+#
+# Every boot is checked as it arrives (eval/analyze.py --check-boot): its null_call median (the
+# empty call, bracketed like the system calls) must be within NULL_CALL_TOL (5%) of its
+# profile's other boots, and its console must not say 'Marking TSC unstable'.  A boot that
+# fails is rejected with a message, kept aside in raw/PROFILE/rejected-N/ (rejected.txt says
+# why) and repeated, at most EXTRA_BOOTS times per profile.  A profile's first boot has nothing
+# to compare with; if the second disagrees with it, a third decides (the two that agree stay).
+# null_call is always measured (added to ONLY).
 #
 # usage: eval/micro.sh
 # Environment (make variables): PROFILES (default: every profile in profiles/, linux
 # first), BOOTS (3), ONLY (lebench --only list), SCALE (iteration factor, 1),
-# ICOUNT=1 (QEMU -icount shift=0: instruction counts instead of time), TIMEOUT (per boot, 1800)
+# ICOUNT=1 (QEMU -icount shift=0: instruction counts instead of time), ACCEL, TIMEOUT (per
+# boot, 1800), EXTRA_BOOTS (3), NULL_CALL_TOL (0.05); UKL_EVAL_RUN (the run ID, set by make eval)
 . "$(dirname "$0")/../scripts/lib.sh"
+. "$UKL_TOP/eval/stamp.sh"
 
-profiles=${PROFILES:-$(all_profiles)}
+profiles=${PROFILES:-$(eval_profiles)}
 boots=${BOOTS:-3}
 scale=${SCALE:-1}
+extra=${EXTRA_BOOTS:-3}
+tol=${NULL_CALL_TOL:-0.05}
 raw=$UKL_OUT/eval/raw
 for p in $profiles; do profile_file "$p" >/dev/null; done
 case " $profiles " in *" linux "*) ;; *) die "PROFILES='$profiles' lacks linux, the baseline every ratio needs" "add linux to PROFILES" ;; esac
 [[ $boots =~ ^[1-9][0-9]*$ ]] || die "BOOTS='$boots' is not a positive number"
+[[ $extra =~ ^[0-9]+$ ]] || die "EXTRA_BOOTS='$extra' is not a number"
+[[ $tol =~ ^0?\.[0-9]+$ ]] || die "NULL_CALL_TOL='$tol' is not a fraction like 0.05"
+run=$(eval_run_id)
+accel=$(eval_accel) || exit 1
 
 t0=$SECONDS
 for p in $profiles; do
@@ -26,45 +43,54 @@ for p in $profiles; do
 done
 
 args="--out /out --scale $scale"
-[ -z "${ONLY:-}" ] || args+=" --only $ONLY"
+# null_call is the boot check's yardstick: always measured
+if [ -n "${ONLY:-}" ]; then
+	case ",$ONLY," in *,null_call,*) args+=" --only $ONLY" ;; *) args+=" --only null_call,$ONLY" ;; esac
+fi
 rm -rf "$raw"
-tsc_retries=0
+rm -f "$UKL_OUT/eval/env.txt"
+declare -A extra_used
+for p in $profiles; do extra_used[$p]=0; done
 for b in $(seq 1 "$boots"); do
 	for p in $profiles; do
 		dir=$raw/$p/boot-$b
-		mkdir -p "$dir"
-		step BOOT "lebench/$p boot $b of $boots (lebench $args)"
-		# Under TCG the kernel sometimes fails to calibrate the TSC against the PIT and runs
-		# on jiffies: lebench's TSC-to-ns calibration and the vDSO then measure something
-		# else.  Such a boot is repeated (up to 3 tries) and counted in env.txt.
-		for try in 1 2 3; do
+		while :; do
+			mkdir -p "$dir"
+			step BOOT "lebench/$p boot $b of $boots (lebench $args)"
 			rc=0
 			env -u HOSTPORT -u APPEND ARGS="$args" TIMEOUT="${TIMEOUT:-1800}" \
 				"$UKL_TOP/scripts/boot-app.sh" lebench "$p" >"$dir/boot.log" 2>&1 || rc=$?
 			cp "$UKL_OUT/lebench/$p/run.log" "$dir/console.log"
-			grep -q 'Marking TSC unstable' "$dir/console.log" || break
-			tsc_retries=$((tsc_retries + 1))
-			note "eval: lebench/$p boot $b: the guest's TSC was not calibrated (clocksource jiffies)$([ $try = 3 ] && echo '; kept after 3 tries' || echo '; booting again')"
+			[ $rc = 0 ] || die "lebench/$p boot $b ended with status $rc (failed tests or a crash)" \
+				"see ${dir#"$UKL_TOP"/}/console.log"
+			"$UKL_TOP/scripts/guest-files.py" "$dir/console.log" "$dir" >"$dir/files.txt" ||
+				die "lebench/$p boot $b: the CSVs did not come back intact" "rerun make eval-micro"
+			rc=0
+			"$UKL_TOP/eval/analyze.py" --check-boot "$raw" "$p" "$b" --tolerance "$tol" || rc=$?
+			[ $rc = 0 ] && break
+			[ $rc = 3 ] || die "lebench/$p boot $b: the boot check failed (status $rc)" "see the message above"
+			extra_used[$p]=$((extra_used[$p] + 1))
+			[ "${extra_used[$p]}" -le "$extra" ] ||
+				die "lebench/$p: $((extra_used[$p])) boots rejected, more than EXTRA_BOOTS=$extra; their data and reasons are in ${raw#"$UKL_TOP"/}/$p/rejected-*/" \
+					"look for what disturbs the guest (host load, clocksource messages in the consoles); raise EXTRA_BOOTS or NULL_CALL_TOL only if the spread is real"
+			note "eval: lebench/$p boot $b: booting again (extra boot ${extra_used[$p]} of at most $extra)"
 		done
-		[ $rc = 0 ] || die "lebench/$p boot $b ended with status $rc (failed tests or a crash)" \
-			"see ${dir#"$UKL_TOP"/}/console.log"
-		"$UKL_TOP/scripts/guest-files.py" "$dir/console.log" "$dir" >"$dir/files.txt" ||
-			die "lebench/$p boot $b: the CSVs did not come back intact" "rerun make eval-micro"
 	done
+done
+
+# rejected-N/ per profile, as left after every decision (a first boot outvoted later counts too)
+rejected="" total=0
+for p in $profiles; do
+	n=$(find "$raw/$p" -mindepth 1 -maxdepth 1 -type d -name 'rejected-*' | wc -l)
+	rejected+="${rejected:+, }$p $n"
+	total=$((total + n))
 done
 
 # the environment stamp
 {
-	echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-	echo "git: $(git -C "$UKL_TOP" rev-parse --short HEAD 2>/dev/null || echo none)$(git -C "$UKL_TOP" diff --quiet 2>/dev/null || echo ' (with local changes)')"
-	echo "kernel: $(grep -m1 'Linux/x86' "$UKL_OUT/lebench/linux/config" | sed 's/^# //; s/ Kernel Configuration//')"
-	echo "qemu: $(qemu-system-x86_64 --version | head -n1)"
-	if [ -w /dev/kvm ] && [ "${ACCEL:-auto}" != tcg ]; then echo "accel: kvm"; else echo "accel: tcg$([ "${ICOUNT:-0}" = 1 ] && echo " (icount shift=0: times are instruction counts)")"; fi
-	echo "host cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //') ($(nproc) cpus)"
-	for p in $profiles; do
-		echo "profile $p: kernel $(sed -n 's/^kernel: *//p' "$UKL_OUT/lebench/$p/report.txt"), cmdline '$(conf_get "$(profile_file "$p")" PROFILE_CMDLINE)'"
-	done
+	eval_stamp "$run" "$accel" lebench $profiles
 	echo "method: $boots boots per profile in alternation, lebench $args, same QEMU command (scripts/run.sh)"
-	echo "boots repeated because the guest's TSC was not calibrated: $tsc_retries"
+	echo "boot check: a boot is rejected and repeated (at most $extra extra boots per profile) when its null_call median is off by more than $(awk -v t="$tol" 'BEGIN { print t * 100 }')% from its profile's other boots, or its console says 'Marking TSC unstable'"
+	echo "boots rejected: $total ($rejected; raw/PROFILE/rejected-N/rejected.txt says why)"
 } >"$UKL_OUT/eval/env.txt"
-note "eval: $boots x {$profiles} booted in $((SECONDS - t0)) s; raw CSVs in out/eval/raw/"
+note "eval: $boots x {$profiles} booted in $((SECONDS - t0)) s ($total boots rejected); raw CSVs in out/eval/raw/"
