@@ -15,7 +15,8 @@
 # null_call is always measured (added to ONLY).
 #
 # usage: eval/micro.sh
-# Environment (make variables): PROFILES (default: every profile in profiles/, linux
+# Environment (make variables): PROFILES (default: every profile but the test-only ones
+# (PROFILE_EVAL=no), linux
 # first), BOOTS (3), ONLY (lebench --only list), SCALE (iteration factor, 1),
 # ICOUNT=1 (QEMU -icount shift=0: instruction counts instead of time), ACCEL, TIMEOUT (per
 # boot, 1800), EXTRA_BOOTS (3), NULL_CALL_TOL (0.05); UKL_EVAL_RUN (the run ID, set by make eval)
