@@ -64,11 +64,13 @@ build_image() {
 	fi
 }
 
-# A copy of the repo's scripts, profiles, apps and lock in a scratch top, for tests that break things.
+# A copy of the repo's scripts, profiles, apps, kernel patches and lock in a scratch top, for tests
+# that break things (with the patches, it shares the real patched kernel tree instead of
+# preparing an unpatched one)
 scratch_top() {
 	local d=$T_TMP/top
 	mkdir -p "$d"
-	cp -a "$TOP/scripts" "$TOP/profiles" "$TOP/apps" "$TOP/inputs.lock" "$TOP/Makefile" "$d/"
+	cp -a "$TOP/scripts" "$TOP/profiles" "$TOP/apps" "$TOP/linux-patches" "$TOP/inputs.lock" "$TOP/Makefile" "$d/"
 	printf '%s\n' "$d"
 }
 

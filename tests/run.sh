@@ -5,7 +5,7 @@
 # Each test prints TAP lines; this runner numbers them, keeps each test's full output in
 # build/test-logs/, and ends with "N passed, N failed".  Exit status 0 only if nothing failed.
 # An unknown NAME is an error listing the known ones.  Every test runs under a time limit
-# (a "# time-limit: SECONDS" line in its header, else 1800 s): past it, the test and every
+# (a "# time-limit: SECONDS" line in its first 12 lines, else 1800 s): past it, the test and every
 # process it started (its process group: QEMU, servers, clients) are stopped, and it fails.
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -71,7 +71,7 @@ for t in "${tests[@]}"; do
 	name=${t#tests/}; name=${name%.sh}
 	echo "# $name"
 	ts=$SECONDS
-	limit=$(sed -n 's/^# time-limit: \([0-9][0-9]*\)$/\1/p' "$t" | head -n 1)
+	limit=$(head -n 12 "$t" | sed -n 's/^# time-limit: \([0-9][0-9]*\)$/\1/p' | head -n 1)
 	rc=0
 	run_limited "${limit:-1800}" "$logs/${name//\//-}.log" "$t" || rc=$?
 	if [ $rc = 124 ]; then

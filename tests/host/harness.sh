@@ -20,11 +20,13 @@ expect_fail "ACCEL=kvm there fails at once, naming the cause and the fix" "no vm
 expect_ok "ICOUNT=1 under ACCEL=auto: TCG, saying why" "$TOP/scripts/accel.sh" --icount auto
 expect_grep "... (the stamp says tcg)" "^tcg: ICOUNT=1 needs TCG\$" "$T_TMP/out"
 expect_fail "ACCEL=kvm with ICOUNT=1 is an error" "icount needs TCG" "$TOP/scripts/accel.sh" --icount kvm
-# a device node and the flag are not enough: the probe guest must boot.  Where it cannot (a
-# KVM that is no KVM: here a plain file), auto falls back and kvm fails.
-expect_ok "a /dev/kvm and a vmx flag, but a KVM that cannot boot the probe guest: TCG" \
-	env UKL_KVM_DEV="$T_TMP/kvm" UKL_CPUINFO="$T_TMP/cpuinfo-vmx" "$TOP/scripts/accel.sh" auto
-expect_grep "... saying the probe guest failed" "^tcg: KVM unusable, a probe guest under KVM" "$T_TMP/out"
+# a device node and the flag are not enough: the probe guest must boot in time.  Where it
+# cannot (here: a time limit no guest meets), auto falls back and kvm fails.
+expect_ok "a /dev/kvm and a vmx flag, but a KVM that cannot boot the probe guest in time: TCG" \
+	env UKL_PROBE_SECONDS=0.01 UKL_KVM_DEV="$T_TMP/kvm" UKL_CPUINFO="$T_TMP/cpuinfo-vmx" "$TOP/scripts/accel.sh" auto
+expect_grep "... saying the probe guest failed" "^tcg: KVM unusable, a probe guest under KVM did not finish within 0.01s" "$T_TMP/out"
+expect_fail "... and ACCEL=kvm fails, naming it" "KVM cannot run a guest here: a probe guest under KVM" \
+	env UKL_PROBE_SECONDS=0.01 UKL_KVM_DEV="$T_TMP/kvm" UKL_CPUINFO="$T_TMP/cpuinfo-vmx" "$TOP/scripts/accel.sh" kvm
 ls "$UKL_CACHE"/accel/probe-* >/dev/null 2>&1 && ok "... and the probe's verdict is cached" || not_ok "... and the probe's verdict is cached"
 # the probe guest itself is right: under TCG it reaches long mode and exits 85
 expect_ok "the probe guest reaches long mode and exits through isa-debug-exit (under TCG)" \
