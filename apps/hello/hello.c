@@ -2,15 +2,17 @@
 /*
  * hello: prints a line and its arguments, exits with argv[1] (default 0); with
  * HELLO_SLEEP=N in its environment it sleeps N seconds first (to be seen by ps).
- * Harness checks (tests/boot/hello.sh): argv[2] "fake-status" prints the harness's exit
- * marker with a status of 0 before exiting with argv[1]; "reboot-after" prints it and then
- * resets the machine (root only): neither may be taken for the status; "sysrq-trace" makes
- * the kernel print a backtrace (sysrq l), a kernel complaint that must fail the boot.
+ * Harness checks (tests/boot/hello.sh), root only: argv[2] "fake-status" prints the harness's
+ * exit marker with a status of 0, then ends the VM itself through isa-debug-exit with
+ * argv[1]; "reboot-after" prints the marker and then resets the machine: neither marker may
+ * be taken for the status; "sysrq-trace" makes the kernel print a backtrace (sysrq l), a
+ * kernel complaint that must fail the boot.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/io.h>
 #include <sys/reboot.h>
 #include <unistd.h>
 
@@ -24,6 +26,8 @@ int main(int argc, char **argv)
 	if (argc > 2 && (!strcmp(argv[2], "fake-status") || !strcmp(argv[2], "reboot-after")))
 		printf("ukl: exit status 0\n");
 	fflush(stdout);
+	if (argc > 2 && !strcmp(argv[2], "fake-status") && !ioperm(0xf4, 4, 1))
+		outl(atoi(argv[1]) & 0x7f, 0xf4);
 	if (argc > 2 && !strcmp(argv[2], "reboot-after")) {
 		sync();
 		reboot(RB_AUTOBOOT);

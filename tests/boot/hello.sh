@@ -14,7 +14,7 @@ expect_fail "a guest that panics is reported as a reset (125)" "reset .*before i
 	boot hello linux APPEND="rdinit=/nonexistent" TIMEOUT=120
 expect_status "... with exit status 125" 125 boot hello linux APPEND="rdinit=/nonexistent" TIMEOUT=120
 # the verdict is QEMU's own exit (isa-debug-exit), the console marker only confirms it
-expect_status "an app that prints the exit marker with status 0, then exits 3, exits 3" 3 \
+expect_status "an app that prints the exit marker with status 0, then ends the VM with 3, exits 3" 3 \
 	boot hello linux ARGS="3 fake-status" TIMEOUT=120
 expect_fail "a reset after an exit marker on the console is a reset (125), not that status" \
 	"reset .*before it reported an exit status" boot hello linux ARGS="0 reboot-after" TIMEOUT=120
