@@ -7,7 +7,7 @@
 # makes the rest.
 #
 # Every boot is checked as it arrives (eval/analyze.py --check-boot): its null_call median (the
-# empty call, bracketed like the system calls) must be within NULL_CALL_TOL (5%) of its
+# empty call, bracketed like the system calls) must be within NULL_CALL_TOL of its
 # profile's other boots, and its console must not say 'Marking TSC unstable'.  A boot that
 # fails is rejected with a message, kept aside in raw/PROFILE/rejected-N/ (rejected.txt says
 # why) and repeated, at most EXTRA_BOOTS times per profile.  A profile's first boot has nothing
@@ -19,7 +19,7 @@
 # (PROFILE_EVAL=no), linux
 # first), BOOTS (3), ONLY (lebench --only list), SCALE (iteration factor, 1),
 # ICOUNT=1 (QEMU -icount shift=0: instruction counts instead of time), ACCEL, TIMEOUT (per
-# boot, 1800), EXTRA_BOOTS (3), NULL_CALL_TOL (0.05); UKL_EVAL_RUN (the run ID, set by make eval)
+# boot, 1800), EXTRA_BOOTS (3), NULL_CALL_TOL (0.05 with ICOUNT=1, else 0.5); UKL_EVAL_RUN (the run ID, set by make eval)
 . "$(dirname "$0")/../scripts/lib.sh"
 . "$UKL_TOP/eval/stamp.sh"
 
@@ -27,7 +27,12 @@ profiles=${PROFILES:-$(eval_profiles)}
 boots=${BOOTS:-3}
 scale=${SCALE:-1}
 extra=${EXTRA_BOOTS:-3}
-tol=${NULL_CALL_TOL:-0.05}
+# The default band: 5% under ICOUNT=1, where the empty call is an exact instruction count (13 on
+# every profile: any difference is a fault).  In TCG time it is 50%: on this project's machine
+# the empty call takes 38-67 ns from boot to boot on every profile, linux included, steady
+# within a boot and the same with norandmaps, a property of TCG on the host, not of an image
+# (README, "Measuring").
+if [ "${ICOUNT:-0}" = 1 ]; then tol=${NULL_CALL_TOL:-0.05}; else tol=${NULL_CALL_TOL:-0.5}; fi
 raw=$UKL_OUT/eval/raw
 for p in $profiles; do profile_file "$p" >/dev/null; done
 case " $profiles " in *" linux "*) ;; *) die "PROFILES='$profiles' lacks linux, the baseline every ratio needs" "add linux to PROFILES" ;; esac
