@@ -267,6 +267,24 @@ static void out_add(struct conn *c, const char *s, size_t n)
 	c->outlen += n;
 }
 
+/* grow a full ring buffer of N elements of SIZE bytes (head *HEAD, capacity *CAP), in order */
+static void ring_grow(void **buf, size_t size, int *head, int n, int *cap)
+{
+	int ncap = *cap * 2 + 16, i;
+	char *nb = malloc(size * ncap);
+
+	if (!nb) {
+		perror("mcload: malloc");
+		exit(1);
+	}
+	for (i = 0; i < n; i++)
+		memcpy(nb + (size_t)i * size, (char *)*buf + (size_t)((*head + i) % *cap) * size, size);
+	free(*buf);
+	*buf = nb;
+	*head = 0;
+	*cap = ncap;
+}
+
 static void issue(struct worker *w, struct conn *c, double t0)
 {
 	char line[128];
@@ -285,17 +303,8 @@ static void issue(struct worker *w, struct conn *c, double t0)
 		out_add(c, value_buf, sz);
 		out_add(c, "\r\n", 2);
 	}
-	if (c->qn == c->qcap) {
-		struct req *nq = malloc(sizeof(*nq) * (c->qcap * 2 + 4));
-		int i;
-
-		for (i = 0; i < c->qn; i++)
-			nq[i] = c->q[(c->qh + i) % c->qcap];
-		free(c->q);
-		c->q = nq;
-		c->qh = 0;
-		c->qcap = c->qcap * 2 + 4;
-	}
+	if (c->qn == c->qcap)
+		ring_grow((void **)&c->q, sizeof(*c->q), &c->qh, c->qn, &c->qcap);
 	c->q[(c->qh + c->qn) % c->qcap] = (struct req){ t0, op };
 	c->qn++;
 	w->last_progress = now();
@@ -303,17 +312,8 @@ static void issue(struct worker *w, struct conn *c, double t0)
 
 static void backlog_push(struct conn *c, double t0)
 {
-	if (c->bn == c->bcap) {
-		double *nb = malloc(sizeof(*nb) * (c->bcap * 2 + 16));
-		int k;
-
-		for (k = 0; k < c->bn; k++)
-			nb[k] = c->backlog_t[(c->bh + k) % c->bcap];
-		free(c->backlog_t);
-		c->backlog_t = nb;
-		c->bh = 0;
-		c->bcap = c->bcap * 2 + 16;
-	}
+	if (c->bn == c->bcap)
+		ring_grow((void **)&c->backlog_t, sizeof(*c->backlog_t), &c->bh, c->bn, &c->bcap);
 	c->backlog_t[(c->bh + c->bn++) % c->bcap] = t0;
 }
 

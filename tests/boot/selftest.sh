@@ -36,6 +36,9 @@ use_profiles all
 profiles=$UKL_SET
 for profile in $profiles; do
 	run_selftest "$profile" 0
+	# the debug kernel's checkers were on (a complaint from any of them fails the boot: 123)
+	[ "$profile" = ukl-debug ] && expect_grep "ukl-debug: the selftest ran under lockdep" \
+		'Lock dependency validator' "$TOP/out/selftest/ukl-debug/run.log"
 done
 
 # A profile whose boot word is dropped or misspelt fails its selftest: the expectation comes

@@ -49,7 +49,7 @@ for p in linux $(. "$TOP/scripts/lib.sh" && ukl_profiles); do
 done
 # the debug profile's fragment (a later fragment may override an earlier one) merges whole
 expect_ok "profile ukl-debug merges with every debug option held" "$top/scripts/kernel.sh" --config ukl-debug
-for o in CONFIG_DEBUG_ENTRY=y CONFIG_DEBUG_SPINLOCK=y CONFIG_DEBUG_ATOMIC_SLEEP=y CONFIG_UNIKERNEL_LINUX=y CONFIG_DEBUG_INFO_NONE=y; do
+for o in CONFIG_DEBUG_ENTRY=y CONFIG_PROVE_LOCKING=y CONFIG_KALLSYMS_ALL=y CONFIG_DEBUG_ATOMIC_SLEEP=y CONFIG_UNIKERNEL_LINUX=y CONFIG_DEBUG_INFO_NONE=y; do
 	expect_grep "ukl-debug .config has $o" "^$o\$" "$UKL_BUILD/kernel/ukl-debug/.config"
 done
 t_done
