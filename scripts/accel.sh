@@ -26,9 +26,9 @@ icount=0
 want=$1
 cpuinfo=${UKL_CPUINFO:-/proc/cpuinfo}
 kvmdev=${UKL_KVM_DEV:-/dev/kvm}
-# a usable KVM runs the probe, QEMU's start-up included, in about 0.2 s (TCG here: 0.4 s); the
-# paravirtual KVM of this project's machines needs 3-4 s for it, and a Linux guest under it
-# prints nothing in a minute
+# the probe is a few hundred instructions: TCG runs it, QEMU's start-up included, in 0.4 s
+# here; the paravirtual KVM of this project's machines needs 3-4 s for it, and a Linux guest
+# under that KVM prints nothing in a minute (a hardware KVM was not available to measure)
 probe_limit=${UKL_PROBE_SECONDS:-1.5}
 
 # kvm_unusable: prints why KVM cannot run a guest here, or nothing when it can
