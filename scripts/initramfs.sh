@@ -10,14 +10,18 @@ app=$1 flavour=$2 output=$3
 BUSYBOX=/bin/busybox
 [ -x "$BUSYBOX" ] || die "no static busybox at $BUSYBOX" "make setup (installs busybox-static)"
 
-# the exit helper is ours and tiny: build it once per change
+# our guest tools are tiny: build each once per change.  qemu-exit ends the VM with a status;
+# ukl-guard (a test) tries the routes to CPL 0 that need privilege (init's ukl.guard=1)
 tools=$UKL_BUILD/initramfs/tools
 mkdir -p "$tools"
-if [ ! -x "$tools/qemu-exit" ] || [ "$UKL_TOP/scripts/initramfs/qemu-exit.c" -nt "$tools/qemu-exit" ]; then
-	step CC "initramfs/qemu-exit"
-	gcc -O2 -static -o "$tools/qemu-exit.tmp" "$UKL_TOP/scripts/initramfs/qemu-exit.c"
-	mv "$tools/qemu-exit.tmp" "$tools/qemu-exit"
-fi
+for src in "$UKL_TOP/scripts/initramfs/qemu-exit.c" "$UKL_TOP/tests/guest/ukl-guard.c"; do
+	t=$tools/$(basename "$src" .c)
+	if [ ! -x "$t" ] || [ "$src" -nt "$t" ]; then
+		step CC "initramfs/$(basename "$t")"
+		gcc -O2 -Wall -static -o "$t.tmp" "$src"
+		mv "$t.tmp" "$t"
+	fi
+done
 
 eval "$("$UKL_TOP/scripts/app.sh" --show "$app" | grep -E '^APP_(BIN|ARGS)=' | sed "s/=\(.*\)/='\1'/")"
 if [ "$flavour" = stock ]; then
@@ -29,7 +33,7 @@ stage=$UKL_BUILD/initramfs/$app-$flavour
 rm -rf "$stage"
 mkdir -p "$stage"/{bin,sbin,etc/ukl,app,proc,sys,dev,tmp,run,root}
 cp "$BUSYBOX" "$stage/bin/busybox"
-cp "$tools/qemu-exit" "$stage/bin/qemu-exit"
+cp "$tools/qemu-exit" "$tools/ukl-guard" "$stage/bin/"
 install -m 755 "$UKL_TOP/scripts/initramfs/init" "$stage/init"
 if [ "$flavour" = stock ]; then
 	cp "$bin" "$stage/app/$APP_BIN"

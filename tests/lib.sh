@@ -114,6 +114,9 @@ guest_tap() {
 	[ $n -gt 0 ] || not_ok "$2: the guest reported no check" "$(tail -n 15 "$1")"
 }
 
+# profile_var PROFILE VAR: a variable of profiles/PROFILE.profile (e.g. PROFILE_CMDLINE)
+profile_var() { (. "$TOP/scripts/lib.sh" && conf_get "$TOP/profiles/$1.profile" "$2"); }
+
 # boot APP PROFILE [VAR=value...]: scripts/boot-app.sh with only the given make variables
 boot() {
 	local app=$1 profile=$2

@@ -4,8 +4,6 @@
 # time-limit: 2700
 . "$(dirname "$0")/../lib.sh"
 
-# profile_var PROFILE VAR: a variable of profiles/PROFILE.profile (conf_get of scripts/lib.sh)
-profile_var() { (. "$TOP/scripts/lib.sh" && conf_get "$TOP/profiles/$1.profile" "$2"); }
 # expect PROFILE WORD: 1 if the profile declares WORD (ret, pf-df, shortcut) in PROFILE_EXPECT
 expect() { case " $(profile_var "$1" PROFILE_EXPECT) " in *" $2 "*) echo 1 ;; *) echo 0 ;; esac; }
 profile_entry() { profile_var "$1" PROFILE_SYSCALL_ENTRY; }

@@ -2,7 +2,9 @@
 # The ukl profile: hello linked into vmlinux runs at CPL 0, started by the initramfs' init
 # through the /UKL trigger and as init itself (rdinit=/UKL, the kernel powers off with its
 # status), and shown by busybox ps while it runs; the image carries the app's symbols and a
-# scan with no raw system call.
+# scan with no raw system call.  Starting and reaching the CPL 0 app needs privilege
+# (tests/guest/ukl-guard.c tries each route without it), and with SMAP/SMEP on the app is
+# refused with a message naming the fix instead of faulting.
 . "$(dirname "$0")/../lib.sh"
 build_image hello ukl
 out=$TOP/out/hello/ukl
@@ -19,6 +21,35 @@ expect_grep "the kernel reports the linked application" "ukl: application linked
 expect_status "hello as init (rdinit=/UKL): the kernel powers off with its status (5)" 5 \
 	boot hello ukl APPEND="rdinit=/UKL" ARGS="5" TIMEOUT=120
 expect_grep "... reported on the console by the kernel" "ukl: exit status 5" "$out/run.log"
+
+# every route to CPL 0 without privilege is refused; the guard exits with the number of
+# routes whose outcome was not the expected one
+expect_status "ukl-guard: no route to CPL 0 without CAP_SYS_ADMIN/CAP_SYS_PTRACE got through" 0 \
+	boot hello ukl APPEND="ukl.guard=1" TIMEOUT=180
+expect_grep "... the control got through (root with CAP_SYS_PTRACE reads /proc/PID/mem)" \
+	"^ukl-guard: ALLOWED control:" "$out/run.log"
+for route in "PTRACE_SEIZE of the app" "/proc/PID/mem opened to write" \
+	"process_vm_writev into the app" "PTRACE_TRACEME, then starting the app"; do
+	expect_grep "... refused as root without CAP_SYS_PTRACE: $route" \
+		"^ukl-guard: refused root without CAP_SYS_PTRACE: $route \((Operation not permitted|Permission denied)\)" "$out/run.log"
+done
+for route in "starting the app" "PTRACE_TRACEME, then starting the app"; do
+	expect_grep "... refused as uid 65534: $route" \
+		"^ukl-guard: refused uid 65534: $route \(Operation not permitted\)" "$out/run.log"
+done
+expect_grep "... the kernel says why it refused the unprivileged start" \
+	"ukl: /UKL refused: starting the CPL 0 application needs CAP_SYS_ADMIN \(uid 65534\)" "$out/run.log"
+
+# SMAP/SMEP on (the profile's clearcpuid=smap,smep left out): refused, not a fault
+rc=0
+"$TOP/scripts/run.sh" --log "$T_TMP/smap.log" --timeout 120 \
+	--append "$(profile_var ukl PROFILE_CMDLINE | sed 's/clearcpuid=smap,smep//')" \
+	"$out/bzImage" "$out/initramfs.cpio.gz" -- 3 smap >"$T_TMP/out" 2>&1 || rc=$?
+if [ $rc = 126 ]; then ok "with SMAP/SMEP on, starting the app fails with EPERM (126), no fault"
+else not_ok "with SMAP/SMEP on, starting the app fails with EPERM (126), no fault" "exit $rc" "$(tail -n 8 "$T_TMP/smap.log")"; fi
+expect_grep "... and the kernel names the fix" \
+	"ukl: /UKL refused: SMAP or SMEP is on, .*; boot with clearcpuid=smap,smep" "$T_TMP/smap.log"
+
 nm "$out/vmlinux" >"$T_TMP/nm"
 expect_grep "vmlinux has the app's symbols (ukl_main)" " T ukl_main$" "$T_TMP/nm"
 expect_grep "... glibc's under the ukl_ prefix (ukl_printf)" " T ukl_printf$" "$T_TMP/nm"
