@@ -34,7 +34,12 @@ stock)
 ukl)
 	# the app is fused into vmlinux: relink the profile's kernel objects with it
 	"$UKL_TOP/scripts/kernel.sh" --link "$profile" "$UKL_BUILD/apps/ukl/$app/ukl-app.o" "$new"
-	cp "$UKL_BUILD/apps/ukl/$app/fuse-report.txt" "$new/" ;;
+	cp "$UKL_BUILD/apps/ukl/$app/fuse-report.txt" "$new/"
+	# the vDSO this kernel maps into the app runs at CPL 0 too (linker/scan.py)
+	"$UKL_TOP/linker/scan.py" --vdso "$kbuild/arch/x86/entry/vdso/vdso64.so" \
+		--report "$new/fuse-report.txt" --append ||
+		die "the vDSO of profile $profile's kernel failed the ring-0 scan (see above)" \
+			"its fallbacks must test the CPL before SYSCALL (linux-patches 0015)" ;;
 *) die "profile '$profile' uses app flavour '$flavour', which scripts/image.sh cannot assemble" ;;
 esac
 "$UKL_TOP/scripts/initramfs.sh" "$app" "$flavour" "$new/initramfs.cpio.gz"

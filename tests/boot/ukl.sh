@@ -55,4 +55,7 @@ expect_grep "vmlinux has the app's symbols (ukl_main)" " T ukl_main$" "$T_TMP/nm
 expect_grep "... glibc's under the ukl_ prefix (ukl_printf)" " T ukl_printf$" "$T_TMP/nm"
 expect_grep "... and the system call sites are bound to the kernel's call entry" "ukl___ukl_syscall$" "$T_TMP/nm"
 expect_grep "the fused app has no raw trap instruction" '^raw trap instructions .*: 0$' "$out/fuse-report.txt"
+expect_grep "... and no instruction the CPU would execute at CPL 0 instead of faulting" '^privileged instructions .*: 0$' "$out/fuse-report.txt"
+expect_grep "the vDSO it maps makes its SYSCALLs only behind the CPL test" \
+	'^vDSO \(vdso64.so\): SYSCALLs behind the CPL test: [1-9][0-9]*; unguarded: 0; privileged instructions: 0$' "$out/fuse-report.txt"
 t_done

@@ -2,7 +2,8 @@
 # The UKL app side without a kernel: the UKL glibc has no trap instruction left, the ukl flavour
 # builds the selftest into a fused object whose scan is clean, the same build runs on the host
 # (through the `syscall; ret` shim: every converted site still makes its system call), and the
-# scan fails a planted syscall or red-zone access naming the symbol.
+# scan fails a planted syscall, red-zone access, privileged instruction or non-call reference to
+# the kernel's entry, naming the symbol; its vDSO rule passes a SYSCALL only behind a CPL test.
 . "$(dirname "$0")/../lib.sh"
 
 log=$TOP/build/test-logs/fusion-glibc.log
@@ -50,6 +51,35 @@ expect_ok "... and leaves no fused object behind" test ! -e "$T_TMP/planted/out/
 printf 'int main(void) { return 0; }\n' >"$T_TMP/planted/q.c"
 printf '\t.text\n\t.globl redzone_user\nredzone_user:\n\tmovq %%rdi, -8(%%rsp)\n\tret\n' >"$T_TMP/planted/r.S"
 ( cd "$T_TMP/planted" && "$TOP/linker/ukl-gcc" -O2 -o q q.c r.S ) >"$T_TMP/out" 2>&1 || not_ok "red-zone object builds" "$(cat "$T_TMP/out")"
-expect_fail "a red-zone access fails the fusion, naming the symbol" "red-zone access .* in ukl_redzone_user" \
+expect_fail "a red-zone access fails the fusion, naming the symbol" "in ukl_redzone_user.*: red-zone access" \
 	"$TOP/linker/fuse.sh" "$T_TMP/planted/q.ukl.o" "$T_TMP/planted/out"
+
+# every instruction that the CPU executes at CPL 0 instead of faulting, one function each
+privileged=("sysretq" "sysexit" "iretq" "swapgs" "cli" "sti" "popfq" "rdmsr" "wrmsr"
+	"mov %cr3,%rax" "mov %rax,%cr4" "mov %db7,%rax" "mov %rax,%db0" "lgdt (%rax)" "lidt (%rax)"
+	"lldt %ax" "ltr %ax" "lmsw %ax" "clts" "invlpg (%rax)" "invd" "wbinvd" "xsetbv" "hlt"
+	"inb %dx,%al" "outb %al,%dx" "outl %eax,\$0xf4" "insb" "outsb" "int \$0x21" "int \$0x80")
+{
+	printf '\t.text\n'
+	for i in "${!privileged[@]}"; do printf '\t.globl priv%d\npriv%d:\n\t%s\n\tret\n' "$i" "$i" "${privileged[$i]}"; done
+} >"$T_TMP/planted/priv.S"
+( cd "$T_TMP/planted" && "$TOP/linker/ukl-gcc" -O2 -o pr q.c priv.S ) >"$T_TMP/out" 2>&1 || not_ok "privileged object builds" "$(cat "$T_TMP/out")"
+rc=0
+"$TOP/linker/fuse.sh" "$T_TMP/planted/pr.ukl.o" "$T_TMP/planted/out" >"$T_TMP/out" 2>&1 || rc=$?
+missing=""
+for i in "${!privileged[@]}"; do grep -q "in ukl_priv$i+0x0 " "$T_TMP/out" || missing+=" ${privileged[$i]};"; done
+[ $rc != 0 ] && [ -z "$missing" ] && ok "each of ${#privileged[@]} privileged instructions (sysret ... in/out, int \$N) fails the fusion, named" ||
+	not_ok "each privileged instruction fails the fusion" "exit $rc; not named:$missing" "$(tail -n 5 "$T_TMP/out")"
+printf 'extern void __ukl_syscall(void);\nvoid *volatile taken;\nint main(void) { taken = (void *)__ukl_syscall; return 0; }\n' >"$T_TMP/planted/e.c"
+( cd "$T_TMP/planted" && "$TOP/linker/ukl-gcc" -O2 -o e e.c ) >"$T_TMP/out" 2>&1 || not_ok "entry-reference object builds" "$(cat "$T_TMP/out")"
+expect_fail "taking the address of the kernel's entry fails the fusion (a restart backs up over a direct call only)" \
+	"in ukl_main.*may only be called directly" "$TOP/linker/fuse.sh" "$T_TMP/planted/e.ukl.o" "$T_TMP/planted/out"
+
+# the vDSO rule: a SYSCALL only in a function that reads %cs (the CPL test of linux-patches 0015)
+printf '\t.text\n\t.globl bare\nbare:\n\tsyscall\n\tret\n' >"$T_TMP/planted/v1.S"
+printf '\t.text\n\t.globl guarded\nguarded:\n\tmov %%cs,%%ecx\n\ttest $3,%%ecx\n\tjz 1f\n\tsyscall\n1:\tret\n' >"$T_TMP/planted/v2.S"
+for v in v1 v2; do gcc -shared -nostdlib -o "$T_TMP/planted/$v.so" "$T_TMP/planted/$v.S" || not_ok "vDSO stand-in $v builds"; done
+expect_fail "a vDSO with a SYSCALL outside a CPL test fails the scan, named" \
+	"'syscall' in bare\+0x0 .*outside a function that tests the CPL" "$TOP/linker/scan.py" --vdso "$T_TMP/planted/v1.so"
+expect_ok "... one behind the CPL test passes" "$TOP/linker/scan.py" --vdso "$T_TMP/planted/v2.so"
 t_done
