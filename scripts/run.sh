@@ -94,7 +94,10 @@ fi
 cmdline="console=ttyS0 earlyprintk=serial,ttyS0,115200 panic=-1 $clock $append"
 [ $# = 0 ] || cmdline="$cmdline -- $*"
 
-qemu=(qemu-system-x86_64 -nodefaults -no-user-config -M pc -m "$mem" -smp "$smp" "${cpu[@]}"
+# One socket per vCPU: QEMU 7.2's -smp N alone makes N cores of one socket, and SeaBIOS's MP
+# table (what this ACPI-less kernel reads) lists only the first CPU of each socket, so the
+# guest would bring up one CPU
+qemu=(qemu-system-x86_64 -nodefaults -no-user-config -M pc -m "$mem" -smp "$smp,sockets=$smp" "${cpu[@]}"
 	-display none -no-reboot
 	-chardev "stdio,id=con,signal=off,logfile=$log" -serial chardev:con
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04

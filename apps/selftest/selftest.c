@@ -7,7 +7,10 @@
  *   --expect-cpl N   fail the CPL check unless the app runs at privilege level N
  *   --expect-release P  fail the uname check unless the kernel release starts with P
  *   --only A,B,...   run only these groups of checks (cpl ids files uaccess memory tls threads
- *                    signals stack events sockets vdso fork progress ret tcp)
+ *                    signals restart stack events sockets vdso fork progress ret tcp smp)
+ *   --expect-cpus N  fail the smp group unless N CPUs are online (the harness gives QEMU's
+ *                    vCPU count); with 2 or more it migrates, faults, takes signals and has
+ *                    its mappings torn down on one CPU while it runs on the other
  *   --expect-ret 0|1, --expect-pf-df 0|1, --expect-shortcut 0|1   what the profile declares
  *                    (PROFILE_EXPECT of the profile file): the ret, stack and tcp groups check
  *                    the kernel's counters against these, never against the command line, so
@@ -37,6 +40,7 @@
 #include <elf.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <linux/futex.h>
 #include <sys/auxv.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -1003,6 +1007,32 @@ static void t_tcp(void)
 	n = read(s, KADDR_OUTSIDE_APP, 1);
 	check(n == -1 && errno == EFAULT, "read() into a kernel address outside the app: EFAULT (got %zd)", n);
 	calls += 6;
+
+	/*
+	 * MSG_SPLICE_PAGES (0x8000000) is a kernel-internal sendmsg flag, which net/socket.c
+	 * drops from the app's flags: the data is copied, so changing the buffer after send()
+	 * returned does not change what the peer reads.
+	 */
+	{
+		char *pg = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		static char got[4096];
+		int same = 1;
+
+		n = read(s, got, 1);	/* the "x" left by the EFAULT check */
+		memset(pg, 'A', 4096);
+		n = send(c, pg, 4096, 0x8000000);
+		memset(pg, 'B', 4096);
+		for (i = 0; i < 4096; i++)
+			got[i] = 0;
+		if (n == 4096 && recv(s, got, 4096, MSG_WAITALL) == 4096)
+			for (i = 0; i < 4096; i++)
+				same &= got[i] == 'A';
+		else
+			same = 0;
+		check(same, "send() with the kernel-internal MSG_SPLICE_PAGES: the flag is dropped, the data copied (sent %zd)", n);
+		munmap(pg, 4096);
+		calls += 3;
+	}
 	mid = read_number(count);
 
 	/* files that are not TCP sockets: never a shortcut */
@@ -1025,7 +1055,6 @@ static void t_tcp(void)
 		check(after == before, "shortcut off: no shortcut taken (%ld)", after - before);
 
 	/* the peer goes away: end of stream, then EPIPE (with SIGPIPE unless MSG_NOSIGNAL) */
-	read(s, in, 1);
 	close(s);
 	check(read(c, in, sizeof(in)) == 0, "read() after the peer closed: 0 (end of stream)");
 	signal(SIGPIPE, on_pipe);
@@ -1041,14 +1070,279 @@ static void t_tcp(void)
 	close(c);
 }
 
+
+/*
+ * restart: a system call interrupted by a signal is made again with SA_RESTART (the kernel
+ * backs up over the call site: 5 bytes for a UKL app's "call rel32") and fails with EINTR
+ * without it, for a blocking read and a futex wait.  At CPL 0, a system call made by an
+ * indirect call to the kernel's entry cannot be made again from 5 bytes back: it fails with
+ * EINTR even with SA_RESTART, and the app lives (backing up would land mid-instruction).
+ */
+static volatile long rs_signals;
+static int rs_futex;
+
+static void rs_handler(int sig)
+{
+	(void)sig;
+	rs_signals++;
+}
+
+struct rs_call {
+	int kind;		/* 0 read, 1 futex wait, 2 read by an indirect call of the entry */
+	int fd;
+	unsigned long entry;
+	long ret;
+	int err;
+};
+
+/* read(fd, buf, 1) through "call *%rbx" to the kernel's entry (a UKL app at CPL 0 only) */
+static long rs_indirect_read(unsigned long entry, int fd, char *buf)
+{
+	long ret;
+
+	asm volatile("call *%%rbx"
+		     : "=a"(ret)
+		     : "0"((long)SYS_read), "D"((long)fd), "S"(buf), "d"(1L), "b"(entry)
+		     : "rcx", "r11", "memory", "cc");
+	return ret;
+}
+
+static void *rs_blocker(void *p)
+{
+	struct rs_call *c = p;
+	char ch;
+
+	errno = 0;
+	if (c->kind == 0)
+		c->ret = read(c->fd, &ch, 1);
+	else if (c->kind == 1)
+		c->ret = syscall(SYS_futex, &rs_futex, FUTEX_WAIT, 0, NULL, NULL, 0);
+	else
+		c->ret = rs_indirect_read(c->entry, c->fd, &ch);
+	c->err = errno;
+	return NULL;
+}
+
+/* block a thread in KIND, signal it once (SA_RESTART or not), then wake it */
+static struct rs_call rs_run(int kind, int restart, unsigned long entry)
+{
+	struct sigaction sa = { .sa_handler = rs_handler, .sa_flags = restart ? SA_RESTART : 0 };
+	struct rs_call c = { .kind = kind, .entry = entry, .ret = -2 };
+	int fds[2];
+	pthread_t t;
+
+	sigaction(SIGUSR2, &sa, NULL);
+	rs_signals = 0;
+	rs_futex = 0;
+	if (pipe(fds))
+		return c;
+	c.fd = fds[0];
+	pthread_create(&t, NULL, rs_blocker, &c);
+	usleep(200000);
+	pthread_kill(t, SIGUSR2);
+	usleep(200000);
+	if (write(fds[1], "x", 1) != 1)
+		c.ret = -3;
+	__atomic_store_n(&rs_futex, 1, __ATOMIC_SEQ_CST);
+	syscall(SYS_futex, &rs_futex, FUTEX_WAKE, 1, NULL, NULL, 0);
+	pthread_join(t, NULL);
+	close(fds[0]);
+	close(fds[1]);
+	signal(SIGUSR2, SIG_DFL);
+	return c;
+}
+
+/* the kernel's call entry, from /proc/kallsyms (root sees the values) */
+static unsigned long kernel_symbol(const char *name)
+{
+	char line[256], sym[128], type;
+	unsigned long addr, found = 0;
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx %c %127s", &addr, &type, sym) == 3 && !strcmp(sym, name)) {
+			found = addr;
+			break;
+		}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+static void t_restart(void)
+{
+	struct rs_call c;
+	unsigned long entry;
+
+	c = rs_run(0, 1, 0);
+	check(c.ret == 1 && rs_signals == 1, "SA_RESTART: a read interrupted by a signal is made again and gets the byte (%ld, errno %d)", c.ret, c.err);
+	c = rs_run(0, 0, 0);
+	check(c.ret == -1 && c.err == EINTR && rs_signals == 1, "no SA_RESTART: the interrupted read fails with EINTR (%ld, errno %d)", c.ret, c.err);
+	c = rs_run(1, 1, 0);
+	check(!(c.ret == -1 && c.err == EINTR) && rs_signals == 1, "SA_RESTART: a futex wait interrupted by a signal is made again (%ld, errno %d)", c.ret, c.err);
+	c = rs_run(1, 0, 0);
+	check(c.ret == -1 && c.err == EINTR && rs_signals == 1, "no SA_RESTART: the interrupted futex wait fails with EINTR (%ld, errno %d)", c.ret, c.err);
+	if (cpl() != 0)
+		return;
+	entry = kernel_symbol("ukl_entry_syscall");
+	check(entry != 0, "ukl_entry_syscall is in /proc/kallsyms (%#lx)", entry);
+	if (!entry)
+		return;
+	c = rs_run(2, 1, entry);
+	check(c.ret == -EINTR && rs_signals == 1,
+	      "a read made by an indirect call of the entry is not restarted (no call rel32 to back up over): -EINTR (%ld)", c.ret);
+}
+
+/*
+ * smp: the app on more than one CPU.  The per-CPU return slot (ukl_ret=1), the IST stacks,
+ * migration between CPUs and TLB shootdowns only race with two CPUs online.
+ */
+static int expect_cpus = -1;
+static volatile int smp_stop;
+static volatile long smp_signals, smp_loops;
+static volatile long *volatile smp_seen;	/* the last page the CPU 1 thread read */
+
+static void smp_usr1(int sig)
+{
+	(void)sig;
+	smp_signals++;
+}
+
+static int pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* wait up to a second for *p to become want */
+static int wait_long(volatile long *p, long want)
+{
+	int w;
+
+	for (w = 0; w < 10000 && __atomic_load_n(p, __ATOMIC_ACQUIRE) != want; w++)
+		usleep(100);
+	return *p == want;
+}
+
+/* on CPU 1: system calls, and loads from the page CPU 0 publishes last */
+static void *smp_worker(void *arg)
+{
+	volatile long *volatile *page = arg;
+	long sum = 0;
+
+	if (pin(1))
+		return (void *)1;
+	while (!smp_stop) {
+		volatile long *p = __atomic_load_n(page, __ATOMIC_ACQUIRE);
+
+		sum += p ? p[0] : 0;
+		__atomic_store_n(&smp_seen, p, __ATOMIC_RELEASE);
+		if ((long)getppid() < 0)
+			return (void *)2;
+		smp_loops++;
+	}
+	return sched_getcpu() == 1 && sum >= 0 ? NULL : (void *)3;
+}
+
+static void t_smp(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	int i, wrong_cpu = 0, bad_page = 0, mapped_ok = 1;
+	volatile long *live = NULL, *volatile page;
+	struct sigaction sa = { .sa_handler = smp_usr1 };
+	pthread_t t;
+	void *ret;
+
+	if (expect_cpus >= 0)
+		check(n == expect_cpus, "%ld CPU(s) online, %d expected", n, expect_cpus);
+	else
+		printf("# smp: %ld CPU(s) online, no --expect-cpus given\n", n);
+	if (n < 2) {
+		printf("# smp: one CPU: no migration or cross-CPU checks\n");
+		return;
+	}
+
+	/* migrate 400 times; on each CPU a system call, a fresh page's fault and a signal */
+	sigaction(SIGUSR1, &sa, NULL);
+	smp_signals = 0;
+	for (i = 0; i < 400; i++) {
+		char *m;
+
+		if (pin(i % 2) || sched_getcpu() != i % 2)
+			wrong_cpu++;
+		m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED) {
+			bad_page++;
+			continue;
+		}
+		m[100] = (char)i;
+		if (m[100] != (char)i || (long)getppid() < 0)
+			bad_page++;
+		munmap(m, 4096);
+		raise(SIGUSR1);
+	}
+	check(wrong_cpu == 0, "400 migrations between CPU 0 and 1: the app ran where it was pinned (%d not)", wrong_cpu);
+	check(bad_page == 0 && smp_signals == 400,
+	      "... with a system call, a page fault and a signal on each CPU (%d bad, %ld signals)", bad_page, smp_signals);
+
+	/*
+	 * A thread on CPU 1 reads a page that CPU 0 then unmaps: CPU 0 publishes a new page,
+	 * waits until the thread has read it, and unmaps the one before (a TLB shootdown of
+	 * CPU 1 each time).  Every tenth page it also sends the thread a signal and waits for
+	 * it to be taken.
+	 */
+	pin(0);
+	smp_stop = 0;
+	smp_signals = smp_loops = 0;
+	page = NULL;
+	smp_seen = NULL;
+	check(pthread_create(&t, NULL, smp_worker, (void *)&page) == 0, "a thread pinned to CPU 1");
+	for (i = 0; i < 300 && mapped_ok; i++) {
+		volatile long *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (m == MAP_FAILED) {
+			mapped_ok = 0;
+			break;
+		}
+		m[0] = i;
+		__atomic_store_n(&page, m, __ATOMIC_RELEASE);
+		if (!wait_long((volatile long *)&smp_seen, (long)m))
+			mapped_ok = 0;
+		if (live)
+			munmap((void *)live, 4096);
+		live = m;
+		if (i % 10 == 0) {
+			pthread_kill(t, SIGUSR1);
+			wait_long(&smp_signals, i / 10 + 1);
+		}
+	}
+	__atomic_store_n(&page, NULL, __ATOMIC_RELEASE);
+	wait_long((volatile long *)&smp_seen, 0);
+	if (live)
+		munmap((void *)live, 4096);
+	smp_stop = 1;
+	ret = (void *)-1;
+	pthread_join(t, &ret);
+	check(ret == NULL && mapped_ok,
+	      "... it made %ld system calls on CPU 1 and read 300 pages that CPU 0 unmapped after it (status %ld)",
+	      smp_loops, (long)ret);
+	check(smp_signals == 30, "... and took the 30 signals CPU 0 sent it (%ld)", smp_signals);
+	signal(SIGUSR1, SIG_DFL);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
 } groups[] = {
 	{ "cpl", t_cpl },	{ "ids", t_ids },	  { "files", t_files }, { "uaccess", t_uaccess },
 	{ "memory", t_memory }, { "tls", t_tls },	  { "threads", t_threads }, { "signals", t_signals },
+	{ "restart", t_restart },
 	{ "stack", t_stack },	{ "events", t_events },	  { "sockets", t_sockets }, { "vdso", t_vdso },
 	{ "fork", t_fork },	{ "progress", t_progress }, { "ret", t_ret }, { "tcp", t_tcp },
+	{ "smp", t_smp },
 };
 
 int main(int argc, char **argv)
@@ -1071,6 +1365,8 @@ int main(int argc, char **argv)
 			expect_pf_df = atoi(argv[++a]);
 		else if (!strcmp(argv[a], "--expect-shortcut") && a + 1 < argc)
 			expect_shortcut = atoi(argv[++a]);
+		else if (!strcmp(argv[a], "--expect-cpus") && a + 1 < argc)
+			expect_cpus = atoi(argv[++a]);
 		else if (!strcmp(argv[a], "--only") && a + 1 < argc)
 			only = argv[++a];
 	}

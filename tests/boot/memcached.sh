@@ -38,6 +38,8 @@ serve() {
 	ok "$profile: memcached answers on the forwarded port"
 	expect_grep "$profile: ... started by init with 4 worker threads" \
 		"ukl-init: starting memcached: /.* -u root -t 4" "$out/run.log"
+	expect_grep "$profile: ... on 2 CPUs (the kernel brought up both vCPUs)" \
+		"smp: Brought up 1 node, 2 CPUs" "$out/run.log"
 
 	expect_ok "$profile: memccapable (binary protocol) passes" timeout 300 memccapable -h 127.0.0.1 -p "$port"
 	expect_grep "$profile: ... all of its tests" "All tests passed" "$T_TMP/out"

@@ -18,8 +18,10 @@ run_selftest() {
 	local profile=$1 cpl=$2 only=${3:+--only $3} out rc=0
 	build_image selftest "$profile"
 	out=$TOP/out/selftest/$profile
-	env ARGS="--expect-cpl $cpl --expect-release 6.12 $(expectations "$profile") $only" TIMEOUT=600 "$TOP/scripts/boot-app.sh" selftest "$profile" >"$T_TMP/console" 2>&1 || rc=$?
+	# 2 vCPUs (scripts/boot-app.sh's default SMP): the smp group needs both online
+	env -u SMP ARGS="--expect-cpl $cpl --expect-release 6.12 --expect-cpus 2 $(expectations "$profile") $only" TIMEOUT=600 "$TOP/scripts/boot-app.sh" selftest "$profile" >"$T_TMP/console" 2>&1 || rc=$?
 	guest_tap "$out/run.log" "$profile"
+	expect_grep "$profile: the kernel brought up both vCPUs" 'smp: Brought up 1 node, 2 CPUs' "$out/run.log"
 	if [ $rc = 0 ]; then ok "$profile: selftest exits 0 (no failed check)"
 	else not_ok "$profile: selftest exits 0" "exit $rc" "$(tail -n 8 "$T_TMP/console")"; fi
 	expect_status "$profile: the app's exit status reaches the harness (--exit 7)" 7 \
