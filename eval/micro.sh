@@ -19,7 +19,9 @@
 # (PROFILE_EVAL=no), linux
 # first), BOOTS (3), ONLY (lebench --only list), SCALE (iteration factor, 1),
 # ICOUNT=1 (QEMU -icount shift=0: instruction counts instead of time), ACCEL, TIMEOUT (per
-# boot, 1800), EXTRA_BOOTS (3), NULL_CALL_TOL (0.05 with ICOUNT=1, else 0.5); UKL_EVAL_RUN (the run ID, set by make eval)
+# boot, 1800), EXTRA_BOOTS (3), NULL_CALL_TOL (0.05 with ICOUNT=1, else 0.5), PIN (the host CPU
+# QEMU runs on, default the last one; PIN= leaves QEMU unpinned); UKL_EVAL_RUN (the run ID, set
+# by make eval)
 . "$(dirname "$0")/../scripts/lib.sh"
 . "$UKL_TOP/eval/stamp.sh"
 
@@ -34,6 +36,9 @@ extra=${EXTRA_BOOTS:-3}
 # (README, "Measuring").
 if [ "${ICOUNT:-0}" = 1 ]; then tol=${NULL_CALL_TOL:-0.05}; else tol=${NULL_CALL_TOL:-0.5}; fi
 raw=$UKL_OUT/eval/raw
+# QEMU on one host CPU: unpinned, its threads spread over the host's CPUs and the empty call
+# took 39-61 ns from boot to boot of one image; pinned, 39-40 ns in every boot (README, "Measuring")
+pin=${PIN-$(($(nproc) - 1))}
 for p in $profiles; do profile_file "$p" >/dev/null; done
 case " $profiles " in *" linux "*) ;; *) die "PROFILES='$profiles' lacks linux, the baseline every ratio needs" "add linux to PROFILES" ;; esac
 [[ $boots =~ ^[1-9][0-9]*$ ]] || die "BOOTS='$boots' is not a positive number"
@@ -64,7 +69,7 @@ for b in $(seq 1 "$boots"); do
 			mkdir -p "$dir"
 			step BOOT "lebench/$p boot $b of $boots (lebench $args)"
 			rc=0
-			env -u HOSTPORT -u APPEND ARGS="$args" TIMEOUT="${TIMEOUT:-1800}" \
+			env -u HOSTPORT -u APPEND PIN="$pin" ARGS="$args" TIMEOUT="${TIMEOUT:-1800}" \
 				"$UKL_TOP/scripts/boot-app.sh" lebench "$p" >"$dir/boot.log" 2>&1 || rc=$?
 			cp "$UKL_OUT/lebench/$p/run.log" "$dir/console.log"
 			[ $rc = 0 ] || die "lebench/$p boot $b ended with status $rc (failed tests or a crash)" \
@@ -95,7 +100,7 @@ done
 # the environment stamp
 {
 	eval_stamp "$run" "$accel" lebench $profiles
-	echo "method: $boots boots per profile in alternation, lebench $args, same QEMU command (scripts/run.sh)"
+	echo "method: $boots boots per profile in alternation, lebench $args, same QEMU command (scripts/run.sh)$([ -z "$pin" ] || echo ", QEMU pinned to host CPU $pin")"
 	echo "boot check: a boot is rejected and repeated (at most $extra extra boots per profile) when its null_call median is off by more than $(awk -v t="$tol" 'BEGIN { print t * 100 }')% from its profile's other boots, or its console says 'Marking TSC unstable'"
 	echo "boots rejected: $total ($rejected; raw/PROFILE/rejected-N/rejected.txt says why)"
 } >"$UKL_OUT/eval/env.txt"

@@ -4,7 +4,7 @@
 # usage: scripts/boot-app.sh [--demo] APP PROFILE
 #   --demo   boot in the background, talk to the app through the forwarded port, print the
 #            exchange, then power the guest off (exit 0 only if the app answered correctly)
-# Environment (from make): ARGS HOSTPORT TIMEOUT GDB ACCEL ICOUNT MEM SMP APPEND, and MONITOR
+# Environment (from make): ARGS HOSTPORT TIMEOUT GDB ACCEL ICOUNT MEM SMP PIN APPEND, and MONITOR
 # (a unix socket path for QEMU's human monitor)
 . "$(dirname "$0")/lib.sh"
 
@@ -20,6 +20,7 @@ opts=(--log "$out/run.log" --accel "${ACCEL:-auto}" --mem "${MEM:-512M}" --smp "
 [ "${ICOUNT:-0}" = 1 ] && opts+=(--icount)
 [ "${GDB:-0}" = 1 ] && opts+=(--gdb)
 [ -z "${MONITOR:-}" ] || opts+=(--monitor "$MONITOR")
+[ -z "${PIN:-}" ] || opts+=(--pin "$PIN")
 # the log of this boot only: a boot that fails before QEMU starts leaves no older log behind
 rm -f "$out/run.log"
 # the profile's own kernel command-line words come first; APPEND adds to them

@@ -13,6 +13,8 @@
 #   --mem SIZE         guest memory (default 512M)    --smp N   vCPUs (default 2)
 #   --accel A          auto (KVM if it passes scripts/accel.sh's checks, else TCG), kvm, or tcg
 #   --icount           TCG with -icount shift=0: guest time counts instructions (exact, slower)
+#   --pin CPU          run QEMU (all its threads) on host CPU CPU only (taskset); the eval's
+#                      timings need it: unpinned, the empty call's time differs from boot to boot
 #   --quiet            do not copy the console to stdout (the log still has it)
 #
 # Exit status: the guest app's exit status, from QEMU's own exit (isa-debug-exit), confirmed
@@ -23,7 +25,7 @@
 . "$(dirname "$0")/lib.sh"
 
 log="" timeout=0 hostport="" guestport="" portfile="" gdb=0 append="" mem=512M smp=2 accel=auto
-icount=0 quiet=0 monitor=""
+icount=0 quiet=0 monitor="" pin=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--log) log=$2; shift 2 ;;
@@ -38,6 +40,7 @@ while [ $# -gt 0 ]; do
 	--smp) smp=$2; shift 2 ;;
 	--accel) accel=$2; shift 2 ;;
 	--icount) icount=1; shift ;;
+	--pin) pin=$2; shift 2 ;;
 	--quiet) quiet=1; shift ;;
 	--) break ;;
 	-*) die "unknown option $1" "see the usage at the top of scripts/run.sh" ;;
@@ -104,9 +107,14 @@ qemu=(qemu-system-x86_64 -nodefaults -no-user-config -M pc -m "$mem" -smp "$smp,
 	-netdev "$netdev" -device virtio-net-pci,netdev=net0,romfile=
 	-kernel "$kernel" -initrd "$initrd" -append "$cmdline")
 [ -z "$monitor" ] || qemu+=(-monitor "unix:$monitor,server=on,wait=off")
+if [ -n "$pin" ]; then
+	[[ $pin =~ ^[0-9]+$ ]] && [ "$pin" -lt "$(nproc)" ] ||
+		die "--pin wants a host CPU number below $(nproc), not '$pin'"
+	qemu=(taskset -c "$pin" "${qemu[@]}")
+fi
 [ $gdb = 0 ] || { qemu+=(-s -S); note "gdbstub on :1234, waiting: gdb -ex 'target remote :1234' <vmlinux>"; }
 
-note "booting $(basename "$(dirname "$kernel")")/$(basename "$kernel") ($accel$([ $icount = 0 ] || echo ', icount'), ${smp} vCPU, $mem)${hostport:+, host 127.0.0.1:$hostport -> guest :$guestport}; log: $log"
+note "booting $(basename "$(dirname "$kernel")")/$(basename "$kernel") ($accel$([ $icount = 0 ] || echo ', icount'), ${smp} vCPU, $mem${pin:+, on host CPU $pin})${hostport:+, host 127.0.0.1:$hostport -> guest :$guestport}; log: $log"
 [ "$V" = 1 ] && printf '+ %q ' "${qemu[@]}" && echo
 
 errlog=$(mktemp --tmpdir ukl-qemu-err.XXXXXX)
