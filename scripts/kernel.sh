@@ -157,6 +157,14 @@ use_profile() {
 }
 
 need_host
+# One kernel.sh at a time per build directory: the patched tree, the objects and the vmlinux
+# link are shared (a make run beside a make eval once linked two apps into one vmlinux).
+mkdir -p "$UKL_BUILD"
+exec 9>"$UKL_BUILD/.kernel.lock"
+if ! flock -n 9; then
+	note "waiting for another kernel build or link to finish (${UKL_BUILD#"$UKL_TOP"/}/.kernel.lock)"
+	flock 9
+fi
 case ${1:-} in
 --link) [ $# = 4 ] || die "usage: scripts/kernel.sh --link PROFILE APP_O OUTDIR"
 	use_profile "$2"; prepare_tree; configure; link_app "$3" "$4" ;;

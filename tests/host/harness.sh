@@ -38,6 +38,23 @@ expect_fail "make run ACCEL=kvm on such a host stops before building anything" "
 [ $((SECONDS - t)) -lt 20 ] && ok "... at once ($((SECONDS - t)) s)" || not_ok "... at once" "took $((SECONDS - t)) s"
 khz=$(. "$TOP/scripts/lib.sh" && host_tsc_khz)
 [[ $khz =~ ^[0-9]{6,8}$ ]] && ok "the host's TSC rate for the guest's tsc_early_khz: $khz kHz" || not_ok "the host's TSC rate" "got '$khz'"
+# kernel builds and links take a lock: a second one waits, saying so, instead of linking into
+# the same vmlinux at the same time
+mkdir -p "$T_TMP/build"
+( flock 9; sleep 4 ) 9>"$T_TMP/build/.kernel.lock" &
+holder=$!
+sleep 1
+t=$SECONDS
+UKL_BUILD=$T_TMP/build "$TOP/scripts/kernel.sh" --tree >"$T_TMP/lock.out" 2>&1
+waited=$((SECONDS - t))
+wait $holder
+grep -q 'waiting for another kernel build or link to finish' "$T_TMP/lock.out" && [ $waited -ge 2 ] &&
+	ok "a kernel build waits for the one holding the build lock, saying so (${waited} s)" ||
+	not_ok "a kernel build waits for the build lock" "waited ${waited} s" "$(tail -n 5 "$T_TMP/lock.out")"
+# --pin: a host CPU that exists, or an error before QEMU starts
+touch "$T_TMP/k" "$T_TMP/i"
+expect_fail "scripts/run.sh --pin refuses a host CPU that does not exist" "--pin wants a host CPU number below $(nproc), not '$(nproc)'" \
+	"$TOP/scripts/run.sh" --accel tcg --pin "$(nproc)" "$T_TMP/k" "$T_TMP/i"
 
 # -- the test runner (tests/run.sh) ------------------------------------------------------------
 top=$T_TMP/top
