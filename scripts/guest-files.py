@@ -13,6 +13,9 @@ import sys
 
 BEGIN = re.compile(r"^ukl-file: begin (\S+) (\d+) ([0-9a-f]{64})$")
 B64 = re.compile(r"^[A-Za-z0-9+/=]+$")
+# a kernel message the console printed into the middle of a base64 line: "[  1.652912] text"
+# to the end of the line (the rest of the base64 line follows on the next one)
+KMSG = re.compile(r"\[ *\d+\.\d+\] .*$")
 
 
 def extract(log, dest):
@@ -38,9 +41,12 @@ def extract(log, dest):
                     out.write(data)
                 files.append(name)
                 cur = None
-            elif B64.match(line):
-                cur[3].append(line)
-            # anything else (kernel messages) is not part of the file
+            else:
+                line = KMSG.sub("", line)
+                if B64.match(line):
+                    cur[3].append(line)
+            # anything else (kernel messages) is not part of the file; a line broken by one
+            # still decodes: base64 ignores where its lines break
     if cur is not None:
         raise ValueError("%s: %s was cut off (no end marker): the guest stopped while sending it"
                          % (log, cur[0]))

@@ -35,6 +35,12 @@ else
 fi
 awk 'NR==5 { $0 = (substr($0,1,3) == "AAA" ? "BBB" : "AAA") substr($0,4) } 1' "$T_TMP/console.log" >"$T_TMP/bad.log"
 expect_fail "a corrupted line is an error naming the file" "blob.bin arrived corrupt" "$gf" "$T_TMP/bad.log" "$T_TMP/got2"
+# the kernel prints into the middle of a base64 line (seen: the clocksource switch at 1.65 s)
+awk 'NR==5 { $0 = substr($0,1,30) "[    1.652912] clocksource: Switched to clocksource tsc\r\n" substr($0,31) } 1' \
+	"$T_TMP/console.log" >"$T_TMP/kmsg.log"
+expect_ok "a kernel message printed into the middle of a base64 line is taken out" \
+	"$gf" "$T_TMP/kmsg.log" "$T_TMP/got4"
+cmp -s "$T_TMP/blob" "$T_TMP/got4/blob.bin" && ok "... and the file comes out byte-exact" || not_ok "... and the file comes out byte-exact"
 grep -v "ukl-file: end small.csv" "$T_TMP/console.log" >"$T_TMP/cut.log"
 expect_fail "a file without its end marker is an error naming it" "small.csv was cut off" "$gf" "$T_TMP/cut.log" "$T_TMP/got3"
 
