@@ -1217,12 +1217,12 @@ static int pin(int cpu)
 	return sched_setaffinity(0, sizeof(set), &set);
 }
 
-/* wait up to a second for *p to become want */
+/* wait up to 10 s (a loaded TCG host) for *p to become want */
 static int wait_long(volatile long *p, long want)
 {
 	int w;
 
-	for (w = 0; w < 10000 && __atomic_load_n(p, __ATOMIC_ACQUIRE) != want; w++)
+	for (w = 0; w < 100000 && __atomic_load_n(p, __ATOMIC_ACQUIRE) != want; w++)
 		usleep(100);
 	return *p == want;
 }
