@@ -13,8 +13,7 @@
 #   --mem SIZE         guest memory (default 512M)    --smp N   vCPUs (default 2)
 #   --accel A          auto (KVM if it passes scripts/accel.sh's checks, else TCG), kvm, or tcg
 #   --icount           TCG with -icount shift=0: guest time counts instructions (exact, slower)
-#   --pin CPU          run QEMU (all its threads) on host CPU CPU only (taskset); the eval's
-#                      timings need it: unpinned, the empty call's time differs from boot to boot
+#   --pin CPU          run QEMU (all its threads) on host CPU CPU only (taskset)
 #   --quiet            do not copy the console to stdout (the log still has it)
 #
 # Exit status: the guest app's exit status, from QEMU's own exit (isa-debug-exit), confirmed

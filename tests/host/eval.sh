@@ -41,6 +41,10 @@ awk 'NR==5 { $0 = substr($0,1,30) "[    1.652912] clocksource: Switched to clock
 expect_ok "a kernel message printed into the middle of a base64 line is taken out" \
 	"$gf" "$T_TMP/kmsg.log" "$T_TMP/got4"
 cmp -s "$T_TMP/blob" "$T_TMP/got4/blob.bin" && ok "... and the file comes out byte-exact" || not_ok "... and the file comes out byte-exact"
+awk '/^ukl-file: begin small.csv/ { $0 = substr($0,1,50) "[    1.730169] clocksource: tsc: mask: 0xffffffffffffffff\r\n" substr($0,51) } 1' \
+	"$T_TMP/console.log" >"$T_TMP/kmsg2.log"
+expect_ok "... also into the middle of a file's begin marker" "$gf" "$T_TMP/kmsg2.log" "$T_TMP/got5"
+cmp -s "$T_TMP/small.csv" "$T_TMP/got5/small.csv" && ok "... which still comes out byte-exact" || not_ok "... which still comes out byte-exact"
 grep -v "ukl-file: end small.csv" "$T_TMP/console.log" >"$T_TMP/cut.log"
 expect_fail "a file without its end marker is an error naming it" "small.csv was cut off" "$gf" "$T_TMP/cut.log" "$T_TMP/got3"
 
