@@ -1033,6 +1033,19 @@ static void t_tcp(void)
 		munmap(pg, 4096);
 		calls += 3;
 	}
+
+	/* a read of 0 bytes returns 0 at once, even on an empty blocking socket (SysV behaviour) */
+	{
+		struct sigaction sa0 = { .sa_handler = on_alarm }, old_sa;
+
+		sigaction(SIGALRM, &sa0, &old_sa);
+		alarm(3);
+		errno = 0;
+		n = read(s, in, 0);
+		alarm(0);
+		sigaction(SIGALRM, &old_sa, NULL);
+		check(n == 0, "read() of 0 bytes on an empty TCP socket returns 0 at once (got %zd, errno %d)", n, errno);
+	}
 	mid = read_number(count);
 
 	/* files that are not TCP sockets: never a shortcut */
