@@ -35,9 +35,8 @@ extra=${EXTRA_BOOTS:-3}
 # (README, "Measuring").
 if [ "${ICOUNT:-0}" = 1 ]; then tol=${NULL_CALL_TOL:-0.05}; else tol=${NULL_CALL_TOL:-0.5}; fi
 raw=$UKL_OUT/eval/raw
-# PIN: QEMU on one host CPU.  Not the default: it does not steady the empty call (10 boots of
-# each profile pinned to one CPU: 35-66 ns, as unpinned; README, "Measuring")
-pin=${PIN:-}
+# PIN (scripts/boot-app.sh reads it): QEMU on one host CPU.  Not the default: it does not steady
+# the empty call (10 boots of each profile pinned to one CPU: 35-66 ns, as unpinned; README)
 for p in $profiles; do profile_file "$p" >/dev/null; done
 case " $profiles " in *" linux "*) ;; *) die "PROFILES='$profiles' lacks linux, the baseline every ratio needs" "add linux to PROFILES" ;; esac
 [[ $boots =~ ^[1-9][0-9]*$ ]] || die "BOOTS='$boots' is not a positive number"
@@ -68,7 +67,7 @@ for b in $(seq 1 "$boots"); do
 			mkdir -p "$dir"
 			step BOOT "lebench/$p boot $b of $boots (lebench $args)"
 			rc=0
-			env -u HOSTPORT -u APPEND PIN="$pin" ARGS="$args" TIMEOUT="${TIMEOUT:-1800}" \
+			env -u HOSTPORT -u APPEND ARGS="$args" TIMEOUT="${TIMEOUT:-1800}" \
 				"$UKL_TOP/scripts/boot-app.sh" lebench "$p" >"$dir/boot.log" 2>&1 || rc=$?
 			cp "$UKL_OUT/lebench/$p/run.log" "$dir/console.log"
 			[ $rc = 0 ] || die "lebench/$p boot $b ended with status $rc (failed tests or a crash)" \
@@ -99,7 +98,7 @@ done
 # the environment stamp
 {
 	eval_stamp "$run" "$accel" lebench $profiles
-	echo "method: $boots boots per profile in alternation, lebench $args, same QEMU command (scripts/run.sh)$([ -z "$pin" ] || echo ", QEMU pinned to host CPU $pin")"
+	echo "method: $boots boots per profile in alternation, lebench $args, same QEMU command (scripts/run.sh)$([ -z "${PIN:-}" ] || echo ", QEMU pinned to host CPU $PIN")"
 	echo "boot check: a boot is rejected and repeated (at most $extra extra boots per profile) when its null_call median is off by more than $(awk -v t="$tol" 'BEGIN { print t * 100 }')% from its profile's other boots, or its console says 'Marking TSC unstable'"
 	echo "boots rejected: $total ($rejected; raw/PROFILE/rejected-N/rejected.txt says why)"
 } >"$UKL_OUT/eval/env.txt"

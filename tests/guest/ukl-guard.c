@@ -121,6 +121,18 @@ static int exec_app(int traced)
 static int exec_plain(void) { return exec_app(0); }
 static int exec_traced(void) { return exec_app(1); }
 
+/* fork, or end the guard (status 100) */
+static pid_t spawn(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		perror("ukl-guard: fork");
+		exit(100);
+	}
+	return pid;
+}
+
 /*
  * Run ROUTE as WHO in a child.  The child exits with the route's errno (0: it got
  * through); an execve() that got through shows up as the app itself running, which is
@@ -129,12 +141,8 @@ static int exec_traced(void) { return exec_app(1); }
 static void try(const char *name, enum who who, int (*route)(void), int expect_refused)
 {
 	int status, err, refused;
-	pid_t pid = fork();
+	pid_t pid = spawn();
 
-	if (pid < 0) {
-		perror("ukl-guard: fork");
-		exit(100);
-	}
 	if (pid == 0) {
 		drop(who);
 		_exit(route());
@@ -180,11 +188,7 @@ static void start_target(void)
 	char path[64], comm[32] = "";
 	int i, fd, n;
 
-	target = fork();
-	if (target < 0) {
-		perror("ukl-guard: fork");
-		exit(100);
-	}
+	target = spawn();
 	if (target == 0) {
 		drop(ROOT_NO_PTRACE);
 		_exit(exec_plain());
