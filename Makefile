@@ -21,7 +21,7 @@ export V FORCE UKL_CACHE UKL_BUILD UKL_OUT UKL_JOBS CCACHE PROFILES BOOTS ONLY S
 S := scripts
 OUTDIR = out/$(APP)/$(PROFILE)
 
-.PHONY: all accel-check image setup fetch kernel app run demo gdb test test-host test-boot repin clean distclean help \
+.PHONY: all accel-check image setup fetch kernel app run demo gdb perf test test-host test-boot repin clean distclean help \
 	eval eval-micro bench plots fig1 fig2 fig4 fig6
 
 all: image
@@ -53,6 +53,11 @@ run: accel-check image
 
 gdb:
 	@$(S)/gdb.sh $(APP) $(PROFILE)
+
+# perf: Debian's perf in the guest under the bench's load, then the linux twin (scripts/perf.sh)
+perf: accel-check
+	@$(S)/setup.sh --check-or-install
+	@$(S)/perf.sh $(APP) $(PROFILE)
 
 demo: accel-check image
 	@$(S)/boot-app.sh --demo $(APP) $(PROFILE)
@@ -105,6 +110,8 @@ help:
 	@echo '  demo         build, boot in the background, talk to the app through the forwarded port'
 	@echo '               (memcached: version/set/get/stats), print the exchange, power off'
 	@echo '  gdb          attach gdb to a guest started with GDB=1 (loads out/$$APP/$$PROFILE/vmlinux)'
+	@echo '  perf         profile APP on PROFILE with perf in the guest under the bench load, and the'
+	@echo '               linux twin (TWIN=0: not): out/$$APP/$$PROFILE/perf/{report.txt,flame.png,...}'
 	@echo '  test         the test suite (host checks and boot tests); TESTS="name ..." picks some;'
 	@echo '               PROFILES=all runs every boot test on every UKL profile (default: the CI matrix)'
 	@echo '  setup        install host packages (apt, --no-install-recommends) and deb-src entries'

@@ -42,6 +42,9 @@ FUNC = re.compile(r"^([0-9a-f]+) <(.+)>:$")
 INSN = re.compile(r"^\s+([0-9a-f]+):\s+(.+?)\s*$")
 RELOC = re.compile(r"^\s+([0-9a-f]+): (R_X86_64_\w+)\s+(\S+)")
 NR_LOAD = re.compile(r"^mov\s+\$0x([0-9a-f]+),%[er]ax$")
+# gcc loads 0 (read) as xor %eax,%eax: perf trace's count of read calls showed the report
+# missing it
+NR_ZERO = re.compile(r"^xor\s+%([er])ax,%\1ax$")
 
 
 def sections(obj):
@@ -130,6 +133,9 @@ def scan(obj, entry):
                     n = NR_LOAD.match(prev)
                     if n:
                         nr = int(n.group(1), 16)
+                        break
+                    if NR_ZERO.match(prev):
+                        nr = 0
                         break
                     if re.search(r",%(e|r)ax$", prev) or prev.startswith(("call", "jmp", "ret")):
                         break

@@ -30,12 +30,14 @@ build() {
 		patch -s -d "$G/src" -p1 --no-backup-if-mismatch -i "$p" ||
 			die "glue/glibc/$(basename "$p") does not apply to glibc $(basename "$src")"
 	done
+	# frame pointers, leaves included: the kernel's crash report and perf walk the app's frames
+	# through %rbp (linux-patches 0020)
 	run_logged CONFIG "glibc (static objects: -mcmodel=kernel -mno-red-zone -fno-pie)" "$G/configure.log" \
 		bash -c "cd '$G/obj' && '$G/src/configure' --prefix=/usr --host=x86_64-linux-gnu --build=x86_64-linux-gnu \
 			--disable-default-pie --disable-cet --enable-stack-protector=strong \
 			--disable-profile --disable-build-nscd --disable-nscd --disable-timezone-tools \
 			--disable-crypt --without-selinux --without-gd --disable-werror \
-			CC=gcc CFLAGS='-O2 -g -mno-red-zone'"
+			CC=gcc CFLAGS='-O2 -g -mno-red-zone -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer'"
 	# The kernel model reaches the static objects through pie-default, which Makeconfig puts
 	# into CFLAGS-.o: overriding CFLAGS-.o itself would drop what subdirectories append to it
 	# (csu/elf/nptl elide the stack protector from code that runs before TLS exists).

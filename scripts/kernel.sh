@@ -145,6 +145,8 @@ link_app() {
 	mkdir -p "$outdir"
 	cp "$KBUILD/arch/x86/boot/bzImage" "$KBUILD/vmlinux" "$KBUILD/System.map" "$outdir/"
 	cp "$KBUILD/.config" "$outdir/config"
+	# the app's unwind table where gdb looks for one (not loaded, no address changes)
+	"$UKL_TOP/linker/eh-frame-for-gdb.py" "$outdir/vmlinux"
 }
 
 # use_profile NAME: PROFILE = the profile whose objects NAME uses, LINK_PROFILE = NAME

@@ -7,7 +7,8 @@
 #   --hostport PORT    forward 127.0.0.1:PORT to the guest's --guestport; "auto" picks a free one
 #   --guestport PORT   the app's port in the guest
 #   --port-file FILE   write the host port actually used to FILE (for scripts using auto)
-#   --gdb              start QEMU's gdbstub on :1234 and wait for gdb (-s -S)
+#   --gdb              start QEMU's gdbstub on 127.0.0.1:1234 and wait for gdb (-S)
+#   --gdb-port PORT    the same on PORT
 #   --monitor SOCKET   QEMU's human monitor on a unix socket (scripts/guest-cpl.py samples it)
 #   --append WORDS     extra kernel command-line words
 #   --mem SIZE         guest memory (default 512M)    --smp N   vCPUs (default 2)
@@ -19,11 +20,12 @@
 # Exit status: the guest app's exit status, from QEMU's own exit (isa-debug-exit), confirmed
 # by the console's "ukl: exit status N" marker.  Reserved: 123 the kernel complained (WARNING,
 # BUG, Oops, lockdep, KASAN-style reports; kernel_complaints in scripts/lib.sh), 124 timeout,
-# 125 guest reset/panicked without a status, 126 QEMU failed to start, 143 stopped by
-# SIGTERM/SIGINT.
+# 125 guest reset/panicked without a status, 126 QEMU failed (to start, or died), 143 stopped by
+# SIGTERM/SIGINT.  An app killed by a signal exits 128+N; the run then names the signal and
+# prints the kernel's crash report with source lines (scripts/crash-report.py).
 . "$(dirname "$0")/lib.sh"
 
-log="" timeout=0 hostport="" guestport="" portfile="" gdb=0 append="" mem=512M smp=2 accel=auto
+log="" timeout=0 hostport="" guestport="" portfile="" gdb=0 gdbport=1234 append="" mem=512M smp=2 accel=auto
 icount=0 quiet=0 monitor="" pin=""
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -33,6 +35,7 @@ while [ $# -gt 0 ]; do
 	--guestport) guestport=$2; shift 2 ;;
 	--port-file) portfile=$2; shift 2 ;;
 	--gdb) gdb=1; shift ;;
+	--gdb-port) gdb=1; gdbport=$2; shift 2 ;;
 	--monitor) monitor=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
@@ -111,7 +114,7 @@ if [ -n "$pin" ]; then
 		die "--pin wants a host CPU number below $(nproc), not '$pin'"
 	qemu=(taskset -c "$pin" "${qemu[@]}")
 fi
-[ $gdb = 0 ] || { qemu+=(-s -S); note "gdbstub on :1234, waiting: gdb -ex 'target remote :1234' <vmlinux>"; }
+[ $gdb = 0 ] || { qemu+=(-gdb "tcp:127.0.0.1:$gdbport" -S); note "gdbstub on 127.0.0.1:$gdbport, waiting: make gdb (scripts/gdb.sh)"; }
 
 note "booting $(basename "$(dirname "$kernel")")/$(basename "$kernel") ($accel$([ $icount = 0 ] || echo ', icount'), ${smp} vCPU, $mem${pin:+, on host CPU $pin})${hostport:+, host 127.0.0.1:$hostport -> guest :$guestport}; log: $log"
 [ "$V" = 1 ] && printf '+ %q ' "${qemu[@]}" && echo
@@ -163,12 +166,16 @@ fi
 # status's low 7 bits; the console marker "ukl: exit status N" only confirms it and supplies
 # the 8th bit (139 for a SIGSEGV).  A QEMU exit of 0 is a reset (panic, triple fault, reboot),
 # whatever the console said before it: text the app prints cannot fake a status.
+# crash_report: the kernel's report of an app killed by a signal, or of a panic in its task
+# (linux-patches 0020), again with file:line from the vmlinux beside the image
+crash_report() { "$UKL_TOP/scripts/crash-report.py" "$log" "$(dirname "$kernel")/vmlinux" >&2 || true; }
 marker=$(tr -d '\r' <"$log" | sed -n 's/.*ukl: exit status \([0-9]\{1,3\}\)$/\1/p' | tail -n 1)
 if [ $rc = 0 ]; then
 	rm -f "$errlog"
 	printf 'ukl: error: the guest reset (panic, reboot or triple fault) before it reported an exit status through isa-debug-exit; last console lines (%s):\n' "$log" >&2
 	tail -n 12 "$log" | sed 's/^/    /' >&2
 	printf 'ukl:   fix: read the log for the panic; GDB=1 stops at boot for a debugger\n' >&2
+	crash_report
 	exit 125
 fi
 if [ $((rc % 2)) = 0 ] || grep -qv 'warning:' "$errlog"; then
@@ -182,6 +189,16 @@ if [ $((rc % 2)) = 0 ] || grep -qv 'warning:' "$errlog"; then
 fi
 rm -f "$errlog"
 status=$(((rc - 1) / 2))
+# An exit of 129 or more is also what bash reports for a QEMU killed by a signal (139: QEMU 7.2's
+# TCG has segfaulted here, rarely).  Every exit-port write of ours comes after the console
+# marker, so such an exit without the marker is QEMU's death, not the app's status.
+if [ -z "$marker" ] && [ "$rc" -gt 128 ]; then
+	printf 'ukl: error: QEMU ended with %s and the console has no exit-status marker: QEMU itself was most likely killed by SIG%s (the host'"'"'s dmesg may show it); last console lines (%s):\n' \
+		"$rc" "$(kill -l $((rc - 128)) 2>/dev/null || echo "$((rc - 128))")" "$log" >&2
+	tail -n 5 "$log" | sed 's/^/    /' >&2
+	printf 'ukl:   fix: run it again; if it recurs, try ACCEL=tcg SMP=1 and report the QEMU version\n' >&2
+	exit 126
+fi
 if [ -z "$marker" ]; then
 	warn "no \"ukl: exit status\" marker on the console; isa-debug-exit says $status (low 7 bits)"
 elif [ $((marker & 127)) = "$status" ]; then
@@ -196,5 +213,9 @@ if complaints=$(kernel_complaints "$log"); then
 	printf '%s\n' "$complaints" | head -n 8 | sed 's/^/    /' >&2
 	printf 'ukl:   fix: read the log around these lines; each is a kernel bug or a broken invariant\n' >&2
 	exit 123
+fi
+if [ "$status" -gt 128 ] && [ "$status" -lt 160 ]; then
+	printf 'ukl: the app was killed by SIG%s (exit status %s)\n' "$(kill -l $((status - 128)))" "$status" >&2
+	crash_report
 fi
 exit "$status"

@@ -28,6 +28,8 @@ PACKAGES=(
 	libmemcached-tools  # memccapable & co. for the memcached tests
 	python3-matplotlib  # eval/ figures
 	netcat-openbsd    # nc, for talking to a guest by hand
+	linux-perf        # make perf: perf in the guest (copied with its libraries) and on the host
+	gdb               # make gdb and the gdb tests
 )
 SRC_LIST=/etc/apt/sources.list.d/ukl-deb-src.sources
 

@@ -19,6 +19,8 @@
  *                    counter is only reported.
  *   --exit N         print nothing, exit with N (exit-status propagation)
  *   --crash stack-user|stack-kernel  push onto an unmapped stack (fault reporting)
+ *   --crash null|abort|ill|bus|sysrq  die as a buggy server does (crash reports): a NULL
+ *                    write, abort(), ud2, a read past a file's end, a panic on the app's behalf
  * The same source is built as a stock static binary and as a UKL app.
  */
 #define _GNU_SOURCE
@@ -755,6 +757,62 @@ static void crash_stack(const char *where)
 	asm volatile("movq %0, %%rsp\n\tpushq $0\n\tud2" : : "r"(sp) : "memory");
 }
 
+/*
+ * --crash null|abort|ill|bus|sysrq: each death goes through crash_via(), so its report has a
+ * known chain of frames: crash_null <- crash_via <- main (the checks in tests/boot/crash.sh).
+ * sysrq makes the kernel panic in the app's context ('c' to /proc/sysrq-trigger).
+ */
+/* read through a volatile: a constant NULL store is undefined, and gcc drops the call */
+static int *volatile crash_null_ptr;
+
+static __attribute__((noinline)) void crash_null(void)
+{
+	*crash_null_ptr = 1;
+}
+
+static __attribute__((noinline)) void crash_ill(void)
+{
+	asm volatile("ud2");
+}
+
+static __attribute__((noinline)) void crash_bus(void)
+{
+	int fd = memfd_create("crash-bus", 0);
+	volatile char *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+
+	(void)p[0];	/* the file is empty: no page backs the mapping */
+}
+
+static __attribute__((noinline)) void crash_sysrq(void)
+{
+	int fd = open("/proc/sysrq-trigger", O_WRONLY);
+
+	if (fd >= 0)
+		write(fd, "c", 1);
+	asm volatile("" ::: "memory");	/* no tail call: crash_sysrq stays in the chain */
+}
+
+static __attribute__((noinline)) void crash_via(const char *mode)
+{
+	printf("# crash: %s\n", mode);
+	fflush(stdout);
+	if (!strcmp(mode, "null"))
+		crash_null();
+	else if (!strcmp(mode, "abort"))
+		abort();
+	else if (!strcmp(mode, "ill"))
+		crash_ill();
+	else if (!strcmp(mode, "bus"))
+		crash_bus();
+	else if (!strcmp(mode, "sysrq"))
+		crash_sysrq();
+	else
+		crash_stack(mode);
+	/* not a tail call: crash_via stays in the chain */
+	printf("not ok - --crash %s returned\n", mode);
+	exit(1);
+}
+
 /* ---- epoll, eventfd, timerfd */
 static void t_events(void)
 {
@@ -1367,7 +1425,7 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[a], "--exit") && a + 1 < argc)
 			return atoi(argv[a + 1]);
 		if (!strcmp(argv[a], "--crash") && a + 1 < argc)
-			crash_stack(argv[a + 1]);
+			crash_via(argv[a + 1]);
 		if (!strcmp(argv[a], "--expect-cpl") && a + 1 < argc)
 			expect_cpl = atoi(argv[++a]);
 		else if (!strcmp(argv[a], "--expect-release") && a + 1 < argc)

@@ -56,6 +56,19 @@ touch "$T_TMP/k" "$T_TMP/i"
 expect_fail "scripts/run.sh --pin refuses a host CPU that does not exist" "--pin wants a host CPU number below $(nproc), not '$(nproc)'" \
 	"$TOP/scripts/run.sh" --accel tcg --pin "$(nproc)" "$T_TMP/k" "$T_TMP/i"
 
+# A QEMU killed by a signal (QEMU 7.2's TCG has segfaulted here) exits 128+N in bash's eyes,
+# which an exit-port status could also give (139 = status 69): without the console's marker it
+# is QEMU's failure (126), named, and never an app status.  A stand-in QEMU kills itself.
+mkdir -p "$T_TMP/fakeqemu"
+printf '#!/bin/sh\necho "[    0.100000] Linux version 6.12 (stand-in)"\nkill -SEGV $$\n' >"$T_TMP/fakeqemu/qemu-system-x86_64"
+chmod +x "$T_TMP/fakeqemu/qemu-system-x86_64"
+touch "$T_TMP/k" "$T_TMP/i"
+expect_fail "scripts/run.sh: a QEMU killed by SIGSEGV is QEMU's failure, named, not an app status of 69" \
+	"QEMU itself was most likely killed by SIGSEGV" \
+	env PATH="$T_TMP/fakeqemu:$PATH" "$TOP/scripts/run.sh" --accel tcg --timeout 30 --log "$T_TMP/fq.log" "$T_TMP/k" "$T_TMP/i"
+expect_status "... with status 126" 126 \
+	env PATH="$T_TMP/fakeqemu:$PATH" "$TOP/scripts/run.sh" --accel tcg --timeout 30 --log "$T_TMP/fq.log" "$T_TMP/k" "$T_TMP/i"
+
 # -- the test runner (tests/run.sh) ------------------------------------------------------------
 top=$T_TMP/top
 mkdir -p "$top/tests/host" "$top/tests/boot"
