@@ -6,7 +6,8 @@
 # guessed from the word at the stack pointer is marked "?"), and the run's
 # symbolised copy must give the source line of the app's frames.  A panic in the app's task
 # (sysrq) must show the app's frames after the kernel's.  The linux twin names the signal too.
-# time-limit: 1200
+# Cold: glibc and the ukl and linux kernels are built first, ~40 min
+# time-limit: 3000
 . "$(dirname "$0")/../lib.sh"
 
 profile=${CRASH_PROFILE:-ukl}

@@ -5,7 +5,8 @@
 # (continue) to the kernel's tcp_sendmsg sending the reply, with the app's frames below the
 # system-call entry, and let go; then the client must get its reply.  (memcached has a
 # tcp_sendmsg of its own: the kernel's is named by its file, net/ipv4/tcp.c.)
-# time-limit: 900
+# Cold: glibc, the ukl kernel and memcached are built first, ~25 min
+# time-limit: 2400
 . "$(dirname "$0")/../lib.sh"
 
 profile=${GDB_PROFILE:-ukl}

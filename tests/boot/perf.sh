@@ -4,7 +4,8 @@
 # from memcached's frames through the system-call entry into the TCP stack, one symbol table
 # with app names unprefixed and marked, a flame graph, perf stat on the app, and perf trace's
 # system calls all inside the fuse report's reachable set.
-# time-limit: 1500
+# Cold: both kernels and memcached twice are built first
+# time-limit: 3000
 . "$(dirname "$0")/../lib.sh"
 
 profile=${PERF_PROFILE:-ukl}
