@@ -281,15 +281,20 @@ def resolve(chain, symbols):
     but their addresses are in the kernel half, so perf finds no user map and prints them
     [unknown]: they are looked up here in the vmlinux's own symbols.  That part also starts
     with the interrupted ip the kernel part ended with: the repeat is dropped."""
-    out = []
+    out, prev_unknown = [], False
     for addr, sym, dso in chain:
-        if sym == "[unknown]" and symbols and addr >= KERNEL_HALF:
+        unknown = sym == "[unknown]"
+        if unknown and symbols and addr >= KERNEL_HALF:
             i = bisect.bisect_right(symbols[0], addr) - 1
             if i >= 0:
                 sym, dso = symbols[1][i], "[kernel.kallsyms]"
-        if out and out[-1][0] == addr and addr >= KERNEL_HALF:
+        # only where the kernel part (resolved by perf) meets the user part (left unknown):
+        # a recursive app function repeats its return address legitimately
+        if out and out[-1][0] == addr and unknown and not prev_unknown:
+            prev_unknown = unknown
             continue
         out.append((addr, sym, dso))
+        prev_unknown = unknown
     return out
 
 

@@ -23,23 +23,33 @@ import subprocess
 import sys
 
 HEAD = re.compile(r"ukl: (\S+)\[(\d+)\] killed by signal (\d+) \((\w+|\?)\)")
-FRAME = re.compile(r"^\s*(\? )?([\w.$]+)\+0x([0-9a-f]+)/0x[0-9a-f]+( \[app\])?\s*$")
+FRAME = re.compile(r"^\s*(\? )?([\w.$]+)\+0x([0-9a-f]+)/0x([0-9a-f]+)( \[app\])?\s*$")
 # what the kernel prepends to a console line: "[   12.345678] " and, for oops lines, nothing else
 STAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?")
 
 
 def symbols(vmlinux):
-    out = subprocess.run(["nm", vmlinux], capture_output=True, text=True, check=True).stdout
+    """name -> [(address, size)]: a static name may be defined more than once"""
+    out = subprocess.run(["nm", "-S", vmlinux], capture_output=True, text=True, check=True).stdout
     table = {}
     for line in out.splitlines():
         f = line.split()
-        if len(f) == 3 and f[1] in "tTwW":
-            table.setdefault(f[2], int(f[0], 16))
+        if len(f) == 4 and f[2] in "tTwW":
+            table.setdefault(f[3], []).append((int(f[0], 16), int(f[1], 16)))
     return table
 
 
+def lookup(table, name, size):
+    """the address of NAME, the one of SIZE bytes (the kernel's +off/SIZE) when it is ambiguous"""
+    cands = table.get(name, [])
+    for addr, sz in cands:
+        if sz == size:
+            return addr
+    return cands[0][0] if cands else None
+
+
 def blocks(lines):
-    """(header or None, [(name, offset, is_app, is_guess)]) for each <APP> block of the console;
+    """(header or None, [(name, offset, is_app, is_guess, size)]) for each <APP> block of the console;
     a guess is a frame the kernel marked "?" (a return address found at the stack pointer)"""
     found, head, cur = [], None, None
     for line in lines:
@@ -58,7 +68,8 @@ def blocks(lines):
         if cur is not None:
             m = FRAME.match(line)
             if m:
-                cur.append((m.group(2), int(m.group(3), 16), bool(m.group(4)), bool(m.group(1))))
+                cur.append((m.group(2), int(m.group(3), 16), bool(m.group(5)), bool(m.group(1)),
+                            int(m.group(4), 16)))
     return found
 
 
@@ -101,15 +112,15 @@ def main():
                                              short(os.path.abspath(vmlinux), top)))
         print("ukl:   " + (head[len("ukl: "):] if head else "an oops or panic in the app's task"))
         addrs, idx = [], []
-        for i, (name, off, app, _) in enumerate(frames):
-            base = table.get(("ukl_" if app else "") + name)
+        for i, (name, off, app, _, size) in enumerate(frames):
+            base = lookup(table, ("ukl_" if app else "") + name, size)
             if base is not None:
                 # frame 0 is the interrupted instruction; the rest are return addresses, whose
                 # call is the byte before
                 addrs.append(base + off - (1 if i else 0))
                 idx.append(i)
         lines = dict(zip(idx, where(vmlinux, addrs))) if table else {}
-        for i, (name, off, app, guess) in enumerate(frames):
+        for i, (name, off, app, guess, _) in enumerate(frames):
             loc = lines.get(i, [])
             src = loc[0].split(" at ", 1)[1] if loc and " at " in loc[0] else "??"
             kind = "kernel"

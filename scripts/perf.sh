@@ -93,7 +93,8 @@ profile_one() {
 	[ $rc = 0 ] || die "the perf boot of $app/$p ended with status $rc" "see ${dir#"$UKL_TOP"/}/console.log and run.txt"
 	"$UKL_TOP/scripts/guest-files.py" "$dir/console.log" "$dir" >/dev/null ||
 		die "the guest's perf files did not come out whole" "see ${dir#"$UKL_TOP"/}/console.log"
-	gunzip -f "$dir/perf.data.gz"
+	gunzip -f "$dir/perf.data.gz" 2>/dev/null && [ -s "$dir/perf.data" ] ||
+		die "perf record in the guest left no recording" "see ${dir#"$UKL_TOP"/}/record.txt and console.log"
 	# perf resolves the kernel (with the fused app) from the image's vmlinux, and a stock app's
 	# binary under --symfs, where the vmlinux is linked too (perf looks for it there then)
 	local symfs=()
@@ -122,6 +123,7 @@ profile_one() {
 # report's set of calls the app can reach (a call outside it means the report is wrong)
 calls_check() {
 	local rep=$UKL_OUT/$app/$1/fuse-report.txt seen
+	[ -s "$2/trace.txt" ] || die "perf trace in the guest wrote no summary" "see ${2#"$UKL_TOP"/}/trace.err"
 	seen=$(awk '/^ *-+ +-+/ {on=1; next} on && NF >= 2 && $2 ~ /^[0-9]+$/ {print $1 " " $2} !NF {on=0}' "$2/trace.txt" |
 		awk '{n[$1] += $2} END {for (s in n) print s, n[s]}' | sort)
 	{

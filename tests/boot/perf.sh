@@ -30,7 +30,7 @@ for p in "$profile" linux; do
 	else
 		not_ok "$p: flame.png is a PNG" "$(ls -l "$d" 2>&1 | head)"
 	fi
-	expect_grep "$p: perf stat counted the app's task-clock" 'task-clock' "$d/stat.txt"
+	expect_grep "$p: perf stat counted the app's task-clock" '^ *[0-9.,]+ +msec +task-clock' "$d/stat.txt"
 done
 d=$TOP/out/memcached/$profile/perf
 # a chain with an app frame below the kernel's TCP send: app -> seam -> tcp_sendmsg
