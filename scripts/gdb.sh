@@ -4,7 +4,8 @@
 # usage: scripts/gdb.sh APP PROFILE [GDB ARGS...]      Environment: GDBPORT (default 1234)
 # Loads out/APP/PROFILE/vmlinux (kernel symbols, and the app's under UKL profiles) and
 # scripts/ukl-gdb.py (backtraces from the kernel into the app across ukl_entry_syscall; app
-# names without the fusion's ukl_ prefix; `ukl-break NAME`), then connects to QEMU's gdbstub.
+# frames carry their DWARF names, without the fusion's ukl_ prefix), then connects to QEMU's
+# gdbstub.
 # Hardware breakpoints (hbreak) work before paging is up.
 . "$(dirname "$0")/lib.sh"
 [ $# -ge 2 ] || die "usage: scripts/gdb.sh APP PROFILE [GDB ARGS...]"

@@ -6,12 +6,10 @@
 #    pt_regs a SYSCALL would have produced.  The unwinder below reads the app's frame
 #    (ip, sp, rbp and the callee-saved registers) back from that pt_regs, so gdb goes on from
 #    the kernel's frames into the app's, which have DWARF.
-# 2. App names without the ukl_ prefix.  The fusion step prefixed every app and glibc symbol
-#    with ukl_ (linker/fuse.sh).  Functions with debug info already show their source names;
-#    the frame filter strips the prefix from the rest (glibc's assembly), for frames in the
-#    app's text.  `ukl-break NAME` sets a breakpoint on an app function by either name.
+# 2. App names: the fusion prefixed every app and glibc symbol with ukl_ (linker/fuse.sh), but
+#    gdb names a frame by its DWARF, which keeps the source names (process_command_ascii, not
+#    ukl_process_command_ascii): `break NAME` and backtraces use them as they are.
 import gdb
-from gdb.FrameDecorator import FrameDecorator
 from gdb.unwinder import Unwinder, register_unwinder
 
 THREAD_SIZE = 16384          # x86-64 without KASAN: 4 pages; stacks are THREAD_SIZE aligned
@@ -32,14 +30,6 @@ def _symbol_at(pc):
     except gdb.error:
         return ""
     return "" if out.startswith("No symbol") else out.split()[0]
-
-
-def _app_text():
-    try:
-        return (int(gdb.parse_and_eval("(unsigned long)&__ukl_text_start")),
-                int(gdb.parse_and_eval("(unsigned long)&__ukl_text_end")))
-    except gdb.error:
-        return (0, 0)
 
 
 class FrameId:
@@ -69,46 +59,4 @@ class UklSeamUnwinder(Unwinder):
         return info
 
 
-class UnprefixedFrame(FrameDecorator):
-    def __init__(self, fobj, text):
-        super().__init__(fobj)
-        self._text = text
-
-    def function(self):
-        name = super().function()
-        pc = self.inferior_frame().pc()
-        if isinstance(name, str) and name.startswith("ukl_") and self._text[0] <= pc < self._text[1]:
-            return name[4:]
-        return name
-
-
-class UklFrameFilter:
-    def __init__(self):
-        self.name = "ukl-unprefix"
-        self.priority = 100
-        self.enabled = True
-        gdb.frame_filters[self.name] = self
-
-    def filter(self, frames):
-        text = _app_text()
-        return (UnprefixedFrame(f, text) for f in frames)
-
-
-class UklBreak(gdb.Command):
-    """ukl-break NAME: a breakpoint on the app's function NAME (its source name, or the
-    ukl_-prefixed symbol of code without debug info)."""
-
-    def __init__(self):
-        super().__init__("ukl-break", gdb.COMMAND_BREAKPOINTS)
-
-    def invoke(self, arg, from_tty):
-        name = arg.strip()
-        try:
-            gdb.execute("break %s" % name, from_tty)
-        except gdb.error:
-            gdb.execute("break ukl_%s" % name, from_tty)
-
-
 register_unwinder(None, UklSeamUnwinder(), replace=True)
-UklFrameFilter()
-UklBreak()
