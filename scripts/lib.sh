@@ -25,9 +25,11 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # lockdep, KASAN/UBSAN/KFENCE, RCU stalls, lockups, hung tasks); status 0 if there is any.
 # Only the kernel's own lines count (those with its "[ seconds.micros]" stamp): what the app
 # prints can neither raise nor hide a complaint.  An app's own SIGSEGV ("segfault at ...") is
-# no complaint: the harness sees it in the status.
+# no complaint: the harness sees it in the status.  Nor is a process's own general protection
+# fault ("traps: COMM[PID] general protection fault ip:..."): the kernel's is an oops.
 kernel_complaints() {
-	tr -d '\r' <"$1" | grep -E '^\[ *[0-9]+\.[0-9]+\] .*(WARNING:|BUG:|kernel BUG at|Oops|Call Trace:|Kernel panic|general protection fault|possible (recursive|circular) locking|inconsistent lock state|lock held when returning|suspicious RCU usage|DEBUG_LOCKS_WARN_ON|KASAN|UBSAN|KFENCE|detected stall|soft lockup|hard LOCKUP|blocked for more than|stack guard page|PANIC: double fault|corrupted stack end)'
+	tr -d '\r' <"$1" | grep -E '^\[ *[0-9]+\.[0-9]+\] .*(WARNING:|BUG:|kernel BUG at|Oops|Call Trace:|Kernel panic|general protection fault|possible (recursive|circular) locking|inconsistent lock state|lock held when returning|suspicious RCU usage|DEBUG_LOCKS_WARN_ON|KASAN|UBSAN|KFENCE|detected stall|soft lockup|hard LOCKUP|blocked for more than|stack guard page|PANIC: double fault|corrupted stack end)' |
+		grep -vE '^\[ *[0-9]+\.[0-9]+\] traps: [^ ]+\[[0-9]+\] general protection fault ip:'
 }
 
 # host_tsc_khz: the host's TSC rate in kHz (what a TCG guest's TSC runs at), from the host

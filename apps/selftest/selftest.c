@@ -7,7 +7,8 @@
  *   --expect-cpl N   fail the CPL check unless the app runs at privilege level N
  *   --expect-release P  fail the uname check unless the kernel release starts with P
  *   --only A,B,...   run only these groups of checks (cpl ids files uaccess memory tls threads
- *                    signals restart stack events sockets vdso fork progress ret tcp smp)
+ *                    signals restart stack events sockets vdso fork progress ret tcp smp
+ *                    int3 trapflag sigframe tracer)
  *   --expect-cpus N  fail the smp group unless N CPUs are online (the harness gives QEMU's
  *                    vCPU count); with 2 or more it migrates, faults, takes signals and has
  *                    its mappings torn down on one CPU while it runs on the other
@@ -32,6 +33,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +55,10 @@
 #include <sys/time.h>
 #include <sys/timerfd.h>
 #include <sys/utsname.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
 #include <sys/wait.h>
+#include <ucontext.h>
 
 static int passed, failed, expect_cpl = -1;
 static const char *only, *expect_release = "";
@@ -1404,6 +1409,289 @@ static void t_smp(void)
 	signal(SIGUSR1, SIG_DFL);
 }
 
+/*
+ * ---- int3, trapflag, sigframe, tracer: traps and register state from a debugger's side.
+ * int3 in the app; TF set by the app over a system call; sigreturn and signal handlers that
+ * would send the app where its return faults; a tracer (the parent) that rewrites registers,
+ * sets an instruction breakpoint on the app's code and a watchpoint on its global, and
+ * single-steps over a system call.  On a UKL kernel the app runs at CPL 0: each of these once
+ * crashed the kernel, lost the trap (with a WARNING) or was refused.
+ */
+static volatile long dbg_traps, dbg_traps_after;
+static volatile int dbg_after_call;
+static greg_t dbg_rip, dbg_rbx, dbg_r12, dbg_rsp;
+static int dbg_code;
+
+static void on_int3(int sig, siginfo_t *si, void *p)
+{
+	ucontext_t *uc = p;
+
+	(void)sig;
+	dbg_traps++;
+	dbg_code = si->si_code;
+	dbg_rip = uc->uc_mcontext.gregs[REG_RIP];
+	dbg_rbx = uc->uc_mcontext.gregs[REG_RBX];
+	dbg_r12 = uc->uc_mcontext.gregs[REG_R12];
+	dbg_rsp = uc->uc_mcontext.gregs[REG_RSP];
+}
+
+/*
+ * TF is set and cleared through the signal frame: POPF is no instruction for an app at CPL 0
+ * (it would set IF too, and the fusion's ring-0 scan refuses it)
+ */
+static volatile int dbg_tf_stop;
+static void on_tf_set(int sig, siginfo_t *si, void *p)
+{
+	(void)sig;
+	(void)si;
+	((ucontext_t *)p)->uc_mcontext.gregs[REG_EFL] |= 0x100;
+}
+
+static void on_step(int sig, siginfo_t *si, void *p)
+{
+	(void)sig;
+	(void)si;
+	dbg_traps++;
+	if (dbg_after_call)
+		dbg_traps_after++;
+	if (dbg_tf_stop)
+		((ucontext_t *)p)->uc_mcontext.gregs[REG_EFL] &= ~(greg_t)0x100;
+}
+
+/* a handler that edits the frame sigreturn will load: RIP (mode 0), SS (1), CS (2) */
+static int dbg_edit;
+static void on_edit(int sig, siginfo_t *si, void *p)
+{
+	ucontext_t *uc = p;
+	greg_t *csgsfs = &uc->uc_mcontext.gregs[REG_CSGSFS];
+
+	(void)sig;
+	(void)si;
+	if (dbg_edit == 0)
+		uc->uc_mcontext.gregs[REG_RIP] = (greg_t)0x0000800000000000UL;	/* first non-canonical */
+	else if (dbg_edit == 1)
+		*csgsfs = (*csgsfs & ~((greg_t)0xffff << 48)) | ((greg_t)0x1234 << 48);	/* SS */
+	else
+		*csgsfs = (*csgsfs & ~(greg_t)0xffff) | 0x33;	/* CS: the user code segment */
+}
+
+/* in a child: how does it end? "exit N" or "signal N" */
+static int dbg_child_status(int edit, void *handler)
+{
+	struct sigaction sa = { 0 };
+	int status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		dbg_edit = edit;
+		if (handler) {
+			sa.sa_handler = (void (*)(int))handler;
+		} else {
+			sa.sa_sigaction = on_edit;
+			sa.sa_flags = SA_SIGINFO;
+		}
+		sigaction(SIGUSR1, &sa, NULL);
+		raise(SIGUSR1);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	return status;
+}
+
+static void __attribute__((noinline)) dbg_mark(void) { asm volatile("" ::: "memory"); }
+static void __attribute__((noinline)) dbg_mark2(void) { asm volatile("" ::: "memory"); }
+static volatile long dbg_watch;
+
+/* what the traced child runs: a breakpoint, a watched store, a stepped system call */
+static long __attribute__((noinline)) dbg_target(void)
+{
+	long r;
+
+	dbg_mark();
+	dbg_watch = 1;
+	r = syscall(SYS_getppid);
+	dbg_mark2();
+	return r;
+}
+
+static int dbg_stopped(pid_t pid, int sig)
+{
+	int status = 0;
+
+	return waitpid(pid, &status, 0) == pid && WIFSTOPPED(status) && WSTOPSIG(status) == sig;
+}
+
+#define DR(n) offsetof(struct user, u_debugreg[n])
+
+static void t_tracer(void)
+{
+	struct user_regs_struct r, r2;
+	unsigned long dr6, steps = 0, ip = 0;
+	int status = -1, ok;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		ptrace(PTRACE_TRACEME, 0, 0, 0);
+		raise(SIGSTOP);
+		_exit(dbg_target() == getppid() ? 0 : 1);
+	}
+	if (!dbg_stopped(pid, SIGSTOP)) {
+		check(0, "the traced child stops");
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return;
+	}
+	ok = ptrace(PTRACE_GETREGS, pid, 0, &r) == 0;
+	errno = 0;
+	ok = ok && ptrace(PTRACE_SETREGS, pid, 0, &r) == 0 && ptrace(PTRACE_GETREGS, pid, 0, &r2) == 0 &&
+	     !memcmp(&r, &r2, sizeof(r));
+	check(ok, "a tracer writes back the registers it read (PTRACE_SETREGS, cs %#llx ss %#llx): %s",
+	      r.cs, r.ss, strerror(errno));
+	if (cpl() == 0) {
+		static const struct {
+			unsigned long off, val;
+			const char *what;
+		} bad[] = {
+			{ offsetof(struct user, regs.rip), 0x0000800000000000UL, "... a non-canonical RIP is refused (EIO)" },
+			{ offsetof(struct user, regs.rsp), 0x8000000000000000UL, "... a non-canonical RSP is refused (EIO)" },
+			{ offsetof(struct user, regs.cs), 0x33, "... CS of the user code segment is refused: the app stays at CPL 0" },
+			{ offsetof(struct user, regs.ss), 0x2b, "... so is SS of the user data segment" },
+		};
+		unsigned int i;
+		long ret;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			errno = 0;
+			ret = ptrace(PTRACE_POKEUSER, pid, bad[i].off, bad[i].val);
+			check(ret == -1 && errno == EIO, "%s (%ld, %s)", bad[i].what, ret, strerror(errno));
+		}
+	}
+
+	/* an instruction breakpoint on the app's own code (DR0, execute) */
+	errno = 0;
+	ok = ptrace(PTRACE_POKEUSER, pid, DR(0), (unsigned long)dbg_mark) == 0 &&
+	     ptrace(PTRACE_POKEUSER, pid, DR(7), 1UL) == 0;
+	check(ok, "the tracer sets an instruction breakpoint on the app's dbg_mark (%p): %s",
+	      (void *)dbg_mark, strerror(errno));
+	ok = ok && ptrace(PTRACE_CONT, pid, 0, 0) == 0 && dbg_stopped(pid, SIGTRAP) &&
+	     ptrace(PTRACE_GETREGS, pid, 0, &r) == 0;
+	dr6 = ptrace(PTRACE_PEEKUSER, pid, DR(6), 0);
+	check(ok && r.rip == (unsigned long)dbg_mark && (dr6 & 1),
+	      "... the child stops there with SIGTRAP (rip %#llx, dr6 %#lx)", ok ? r.rip : 0ULL, dr6);
+
+	/* a write watchpoint on the app's global (DR1, 8 bytes); the breakpoint is resumed past */
+	errno = 0;
+	ok = ptrace(PTRACE_POKEUSER, pid, DR(7), 0UL) == 0 &&
+	     ptrace(PTRACE_POKEUSER, pid, DR(1), (unsigned long)&dbg_watch) == 0 &&
+	     ptrace(PTRACE_POKEUSER, pid, DR(7), (1UL << 2) | (1UL << 20) | (3UL << 22)) == 0;
+	check(ok, "the tracer sets a write watchpoint on the app's global dbg_watch (%p): %s",
+	      (void *)&dbg_watch, strerror(errno));
+	ok = ok && ptrace(PTRACE_CONT, pid, 0, 0) == 0 && dbg_stopped(pid, SIGTRAP) &&
+	     ptrace(PTRACE_GETREGS, pid, 0, &r) == 0;
+	dr6 = ptrace(PTRACE_PEEKUSER, pid, DR(6), 0);
+	check(ok && (dr6 & 2) && r.rip > (unsigned long)dbg_target && r.rip < (unsigned long)dbg_target + 64,
+	      "... the store traps in dbg_target (rip %#llx, dr6 %#lx)", ok ? r.rip : 0ULL, dr6);
+	ptrace(PTRACE_POKEUSER, pid, DR(7), 0UL);
+
+	/* single-step over the getppid() call until dbg_mark2 */
+	while (ok && steps < 100000) {
+		if (ptrace(PTRACE_SINGLESTEP, pid, 0, 0) || !dbg_stopped(pid, SIGTRAP) ||
+		    ptrace(PTRACE_GETREGS, pid, 0, &r)) {
+			ok = 0;
+			break;
+		}
+		steps++;
+		ip = r.rip;
+		if (ip == (unsigned long)dbg_mark2)
+			break;
+	}
+	check(ok && ip == (unsigned long)dbg_mark2,
+	      "single-stepping over a system call reaches dbg_mark2 (%lu steps, last rip %#lx)", steps, ip);
+	ptrace(PTRACE_CONT, pid, 0, 0);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	check(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "... and the traced child's system call returned its parent's pid (status %#x)", status);
+}
+
+/* int3 in the app: SIGTRAP after the instruction, with its registers, and it goes on */
+static void t_int3(void)
+{
+	struct sigaction sa = { 0 };
+	unsigned long after, rsp, rbx, r12;
+
+	sa.sa_sigaction = on_int3;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGTRAP, &sa, NULL);
+	asm volatile("movabs $0x1122334455667788, %%rbx\n\t"
+		     "movabs $0x99aabbccddeeff00, %%r12\n\t"
+		     "mov %%rsp, %1\n\t"
+		     "int3\n"
+		     "1:\tlea 1b(%%rip), %0\n\t"
+		     "mov %%rbx, %2\n\t"
+		     "mov %%r12, %3"
+		     : "=r"(after), "=r"(rsp), "=r"(rbx), "=r"(r12) : : "rbx", "r12", "memory");
+	check(dbg_traps == 1 && dbg_code == SI_KERNEL, "int3 raises one SIGTRAP (si_code %#x)", dbg_code);
+	check((unsigned long)dbg_rip == after && (unsigned long)dbg_rsp == rsp,
+	      "... whose frame has the next instruction (%#lx) and the stack pointer (%#lx)",
+	      (unsigned long)dbg_rip, (unsigned long)dbg_rsp);
+	check((unsigned long)dbg_rbx == 0x1122334455667788UL && (unsigned long)dbg_r12 == 0x99aabbccddeeff00UL &&
+	      rbx == 0x1122334455667788UL && r12 == 0x99aabbccddeeff00UL,
+	      "... and the registers, in the frame and after the handler (rbx %#lx, r12 %#lx)", rbx, r12);
+
+	signal(SIGTRAP, SIG_DFL);
+}
+
+/* TF set by the app itself, over a system call: traps before and after the call */
+static void t_trapflag(void)
+{
+	struct sigaction sa = { .sa_flags = SA_SIGINFO };
+	unsigned long parent;
+
+	sa.sa_sigaction = on_step;
+	sigaction(SIGTRAP, &sa, NULL);
+	sa.sa_sigaction = on_tf_set;
+	sigaction(SIGUSR2, &sa, NULL);
+	dbg_traps = 0;
+	raise(SIGUSR2);
+	parent = syscall(SYS_getppid);
+	dbg_after_call = 1;
+	asm volatile("nop\n\tnop\n\tnop");
+	dbg_tf_stop = 1;
+	asm volatile("nop");
+	dbg_after_call = 0;
+	signal(SIGUSR2, SIG_DFL);
+	check(parent == (unsigned long)getppid() && dbg_traps > 3 && dbg_traps_after > 3,
+	      "TF set by the app traps each instruction and survives a system call (%ld traps, %ld after it)",
+	      dbg_traps, dbg_traps_after);
+	signal(SIGTRAP, SIG_DFL);
+}
+
+/* frames that must not be returned to: each in a child, which must die of SIGSEGV */
+static void t_sigframe(void)
+{
+	int st;
+
+	st = dbg_child_status(0, NULL);
+	check(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
+	      "sigreturn to a non-canonical RIP kills the app with SIGSEGV, and the kernel lives (status %#x)", st);
+	st = dbg_child_status(1, NULL);
+	check(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV, "sigreturn with a bad SS: SIGSEGV (status %#x)", st);
+	if (cpl() == 0) {
+		st = dbg_child_status(2, NULL);
+		check(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
+		      "sigreturn to the user code segment: SIGSEGV, the app stays at CPL 0 (status %#x)", st);
+	}
+	st = dbg_child_status(0, (void *)0x0000800000000000UL);
+	check(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
+	      "a signal handler at a non-canonical address: SIGSEGV (status %#x)", st);
+	st = dbg_child_status(0, KADDR_OUTSIDE_APP);
+	check(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
+	      "a signal handler in kernel memory outside the app: SIGSEGV (status %#x)", st);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -1413,7 +1701,8 @@ static const struct {
 	{ "restart", t_restart },
 	{ "stack", t_stack },	{ "events", t_events },	  { "sockets", t_sockets }, { "vdso", t_vdso },
 	{ "fork", t_fork },	{ "progress", t_progress }, { "ret", t_ret }, { "tcp", t_tcp },
-	{ "smp", t_smp },
+	{ "smp", t_smp },	{ "int3", t_int3 },	  { "trapflag", t_trapflag }, { "sigframe", t_sigframe },
+	{ "tracer", t_tracer },
 };
 
 int main(int argc, char **argv)

@@ -18,7 +18,8 @@ for p in "$profile" linux; do
 	d=$TOP/out/memcached/$p/perf
 	expect_grep "$p: report.txt lists memcached's drive_machine as an app symbol" \
 		'^ +[0-9.]+% +[0-9]+ +app +drive_machine$' "$d/report.txt"
-	expect_grep "$p: ... and the kernel's tcp_sendmsg as a kernel one" '^ +[0-9.]+% +[0-9]+ +kernel +tcp_sendmsg' "$d/report.txt"
+	# (by the call chains: in a lightly loaded 3 s window it may miss report.txt's top 30)
+	expect_grep "$p: ... and the kernel's tcp_sendmsg as a kernel one" ';kernel:tcp_sendmsg(;|$)' "$d/folded.csv"
 	# (the kernel's own ukl_ functions, ukl_entry_syscall, keep their names)
 	if grep -Eq '(app|glibc):ukl_' "$d/folded.csv"; then
 		not_ok "$p: no app or glibc name keeps the ukl_ prefix" "$(grep -Eo '(app|glibc):ukl_[a-zA-Z_]*' "$d/folded.csv" | sort -u | head -5)"

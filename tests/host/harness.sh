@@ -69,6 +69,15 @@ expect_fail "scripts/run.sh: a QEMU killed by SIGSEGV is QEMU's failure, named, 
 expect_status "... with status 126" 126 \
 	env PATH="$T_TMP/fakeqemu:$PATH" "$TOP/scripts/run.sh" --accel tcg --timeout 30 --log "$T_TMP/fq.log" "$T_TMP/k" "$T_TMP/i"
 
+# kernel_complaints (scripts/lib.sh): a process's own general protection fault is no complaint
+# (the selftest's debug group provokes them on stock Linux), the kernel's oops is
+printf '[    1.000000] traps: selftest[12] general protection fault ip:800000000000 sp:7ffc error:0\n' >"$T_TMP/gp-user.log"
+printf '[    2.000000] Oops: general protection fault, probably for non-canonical address 0x1\n' >"$T_TMP/gp-kernel.log"
+expect_status "kernel_complaints: a process's general protection fault is not the kernel's" 1 \
+	bash -c '. "$1/scripts/lib.sh"; kernel_complaints "$2"' - "$TOP" "$T_TMP/gp-user.log"
+expect_status "... a kernel general protection fault is" 0 \
+	bash -c '. "$1/scripts/lib.sh"; kernel_complaints "$2"' - "$TOP" "$T_TMP/gp-kernel.log"
+
 # -- the test runner (tests/run.sh) ------------------------------------------------------------
 top=$T_TMP/top
 mkdir -p "$top/tests/host" "$top/tests/boot"
