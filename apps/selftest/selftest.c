@@ -1554,6 +1554,8 @@ static void t_tracer(void)
 		} bad[] = {
 			{ offsetof(struct user, regs.rip), 0x0000800000000000UL, "... a non-canonical RIP is refused (EIO)" },
 			{ offsetof(struct user, regs.rsp), 0x8000000000000000UL, "... a non-canonical RSP is refused (EIO)" },
+			{ offsetof(struct user, regs.rsp), 0xffff888000100000UL,
+			  "... so is an RSP in kernel memory outside the app (the app would push there)" },
 			{ offsetof(struct user, regs.cs), 0x33, "... CS of the user code segment is refused: the app stays at CPL 0" },
 			{ offsetof(struct user, regs.ss), 0x2b, "... so is SS of the user data segment" },
 		};
