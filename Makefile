@@ -12,6 +12,7 @@ TIMEOUT  ?=
 GDB      ?= 0
 ACCEL    ?= auto
 ICOUNT   ?= 0
+METER    ?= 0
 MEM      ?= 512M
 SMP      ?= 2
 APPEND   ?=
@@ -22,7 +23,7 @@ S := scripts
 OUTDIR = out/$(APP)/$(PROFILE)
 
 .PHONY: all accel-check image setup fetch kernel app run demo gdb perf test test-host test-boot repin clean distclean help \
-	eval eval-micro bench plots fig1 fig2 fig4 fig6
+	eval eval-micro bench plots fig1 fig2 fig4 fig6 fig7
 
 all: image
 
@@ -88,7 +89,7 @@ bench:
 plots:
 	@eval/analyze.py
 
-fig1 fig2 fig4 fig6:
+fig1 fig2 fig4 fig6 fig7:
 	@eval/analyze.py --fig $(subst fig,,$@)
 
 repin:
@@ -125,7 +126,7 @@ help:
 	@echo '  eval-micro   only the microbenchmarks (figs 1, 2, 4)'
 	@echo '  bench        memcached: stock and UKL boots alternating under eval/loadgen/mcload; prints'
 	@echo '               throughput and p99 ratios UKL/stock; out/eval/bench/, fig6.png'
-	@echo '  plots, figN  redo summary/report/figures (fig1 fig2 fig4 fig6) from saved data, no boot'
+	@echo '  plots, figN  redo summary/report/figures (fig1 fig2 fig4 fig6 fig7) from saved data, no boot'
 	@echo '  repin        accept a new Debian version: make repin INPUT=linux VERSION=6.12.x-y'
 	@echo '  clean        remove build/ and out/ (the download cache and ccache stay)'
 	@echo
@@ -142,6 +143,10 @@ help:
 	@echo '  ICOUNT=1             TCG with -icount shift=0 (time = instruction count)'
 	@echo '  MEM=512M SMP=2       guest size (one socket per vCPU, so the guest brings all up)'
 	@echo '  PIN=N                run QEMU on host CPU N only (taskset)'
+	@echo '  METER=1              the exact instruction meter (TCG plugin, eval/meter/): make run writes'
+	@echo '                       out/APP/PROFILE/meter.csv; eval-micro adds instructions per call by'
+	@echo '                       region (out/eval/meter/calls.csv, fig7); bench adds instructions'
+	@echo '                       per request (out/eval/bench/meter.csv)'
 	@echo '  APPEND="..."         extra kernel command-line words'
 	@echo '  FORCE=1              run the kernel'"'"'s own make even when its stamp says up to date'
 	@echo '  PROFILES="linux ukl" eval: the profiles to compare (default: all but ukl-debug); BOOTS=3;'

@@ -421,6 +421,9 @@ def bench_markdown(res, level):
                    "median, its (min..max) the profile's lowest and highest boot over that same median.  "
                    "Throughput: higher is better; p99 latency: lower is better.  Latencies are host "
                    "wall-clock time (mcload on the host).\n\n%s" % (h, open(ratios).read()))
+    meter = os.path.join(res, "meter.md")
+    if os.path.exists(meter):
+        out.append("%s Instructions per request (METER=1)\n\n%s" % (h, open(meter).read()))
     pts = os.path.join(res, "openloop.csv")
     if os.path.exists(pts):
         with open(pts, newline="") as f:
@@ -449,7 +452,7 @@ def flagged(r):
     return n
 
 
-def report(rows, env, path, figs, units, checks, bench):
+def report(rows, env, path, figs, units, checks, bench, meter=None):
     keys = []
     for r in rows:
         if (r[1], r[2]) not in keys:
@@ -472,6 +475,8 @@ def report(rows, env, path, figs, units, checks, bench):
         f.write(checks + "\n")
         f.write("## Headline calls\n\n%s\n\n" % table(rows, headline, units))
         f.write("## Every point\n\n%s\n\n" % table(rows, sorted(keys), units))
+        if meter:
+            f.write("## Instructions per call by region (METER=1)\n\n%s\n" % meter)
         f.write("## memcached (make bench)\n\n%s\n" % bench)
         f.write("## Figures\n\n" + "".join("![%s](%s)\n\n" % (t, x) for x, t in figs))
 
@@ -709,7 +714,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--raw", default="out/eval/raw")
     ap.add_argument("--out", default="out/eval")
-    ap.add_argument("--fig", type=int, action="append", choices=[1, 2, 4, 6])
+    ap.add_argument("--fig", type=int, action="append", choices=[1, 2, 4, 6, 7])
     ap.add_argument("--no-plots", action="store_true")
     ap.add_argument("--bench", action="store_true",
                     help="only aggregate make bench's results (OUT/bench) into openloop.csv, ratios.md, report.md")
@@ -760,8 +765,17 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     write_summary(rows, os.path.join(a.out, "summary.csv"))
     figs = [] if a.no_plots else plots(rows, a.out, a.fig or [1, 2, 4, 6], bench, units)
+    meter = None
+    if glob.glob(os.path.join(a.raw, "*", "boot-*", "meter-counts.csv")) and (not a.fig or 7 in a.fig):
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "meter"))
+        import report as meter_report
+        try:
+            meter, mfigs = meter_report.run(a.raw, a.out, not a.no_plots)
+        except meter_report.MeterError as e:
+            sys.exit("ukl: error: meter: %s" % e)
+        figs += mfigs
     report(rows, env or "(no env.txt: data not from eval/micro.sh)\n", os.path.join(a.out, "report.md"), figs,
-           units, checks, btext)
+           units, checks, btext, meter)
     print("ukl: eval: %d points -> %s/summary.csv, report.md%s" %
           (len(rows), a.out, "".join(", " + x for x, _ in figs)))
 

@@ -18,7 +18,10 @@
 # Environment (make variables): APP (memcached), PROFILES (linux ukl), BOOTS (3), DURATION
 # (seconds per closed-loop run, 20), LOADGEN ("-t 2 -c 8 -P 4 -R 1:10 -k 10000 -d 32-1024"),
 # RATES (open-loop fractions, "0.05 0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8"), OPEN_DURATION (5),
-# ACCEL, ICOUNT; UKL_EVAL_RUN (the run ID, set by make eval)
+# ACCEL, ICOUNT; UKL_EVAL_RUN (the run ID, set by make eval); METER=1 (every boot under the
+# instruction meter, eval/meter/meter.c; after the closed loop, METER_REQUESTS (20000)
+# requests of the same load are bracketed by two snapshots of the meter's counters:
+# instructions per request by region in out/eval/bench/meter.csv and meter.md)
 . "$(dirname "$0")/../scripts/lib.sh"
 . "$UKL_TOP/eval/stamp.sh"
 
@@ -29,6 +32,9 @@ duration=${DURATION:-20}
 load=${LOADGEN:--t 2 -c 8 -P 4 -R 1:10 -k 10000 -d 32-1024}
 rates=${RATES-0.05 0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8}
 odur=${OPEN_DURATION:-5}
+meter=${METER:-0}
+mreq=${METER_REQUESTS:-20000}
+[[ $mreq =~ ^[1-9][0-9]*$ ]] || die "METER_REQUESTS='$mreq' is not a positive number"
 res=$UKL_OUT/eval/bench
 [ "$(conf_get "$UKL_TOP/apps/$app/recipe" APP_PROTOCOL)" = memcache ] ||
 	die "make bench drives memcache-protocol servers; apps/$app/recipe has no APP_PROTOCOL=memcache"
@@ -54,12 +60,34 @@ mkdir -p "$res"
 # json_field FILE KEY: a top-level field of mcload's --json output ("" when absent)
 json_field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], ""))' "$1" "$2" 2>/dev/null; }
 
+# meter_pass DIR PORT CTL: METER_REQUESTS requests of the bench's load between two snapshots of
+# the meter's counters ("snap begin"/"snap end" rows in the plugin's CSV)
+meter_pass() {
+	local dir=$1 port=$2 ctl=$3 counts=$UKL_OUT/$app/$p/meter.csv label
+	for label in begin end; do
+		if [ $label = end ]; then
+			step METER "$app/$p boot $b: $mreq requests metered"
+			# shellcheck disable=SC2086
+			"$mcload" -s "127.0.0.1:$port" $load -w 0 -n "$mreq" --label "$p" \
+				--json "$dir/meter.json" >"$dir/meter.txt" || return 1
+		fi
+		printf 'snap %s\n' "$label" >"$ctl"
+		for _ in $(seq 50); do grep -q "^snap,$label," "$counts" 2>/dev/null && break; sleep 0.1; done
+		grep -q "^snap,$label," "$counts" || { warn "the meter did not answer 'snap $label' (see $counts)"; return 1; }
+	done
+}
+
 # one boot of PROFILE: closed loop, then the open-loop rates; results under $res/PROFILE/boot-N
 bench_boot() {
-	local p=$1 b=$2 dir=$res/$1/boot-$2 port runner rc=0 orc r qps
+	local p=$1 b=$2 dir=$res/$1/boot-$2 port runner rc=0 orc r qps ctl=""
 	mkdir -p "$dir"
 	port=$(free_port)
-	env -u APPEND -u ARGS HOSTPORT="$port" TIMEOUT=0 "$UKL_TOP/scripts/boot-app.sh" "$app" "$p" >"$dir/boot.log" 2>&1 &
+	if [ "$meter" = 1 ]; then
+		ctl=$dir/meter.fifo
+		mkfifo "$ctl"
+	fi
+	env -u APPEND -u ARGS HOSTPORT="$port" TIMEOUT=0 METER="$meter" METER_CTL="$ctl" \
+		"$UKL_TOP/scripts/boot-app.sh" "$app" "$p" >"$dir/boot.log" 2>&1 &
 	runner=$!
 	if ! python3 "$UKL_TOP/scripts/memcache.py" --wait 180 "127.0.0.1:$port" raw 'version\r\n' >/dev/null 2>&1; then
 		kill -TERM $runner 2>/dev/null; wait $runner 2>/dev/null || true
@@ -73,6 +101,9 @@ bench_boot() {
 	# the open-loop rates are fractions of the first linux boot's maximum
 	if [ "$p" = linux ] && [ "$b" = 1 ] && [ $rc = 0 ]; then
 		base_tput=$(json_field "$dir/closed.json" ops_per_sec | cut -d. -f1)
+	fi
+	if [ $rc = 0 ] && [ "$meter" = 1 ]; then
+		meter_pass "$dir" "$port" "$ctl" || rc=1
 	fi
 	if [ $rc = 0 ] && [ -n "$rates" ]; then
 		for r in $rates; do
@@ -98,6 +129,10 @@ bench_boot() {
 	fi
 	cp "$UKL_OUT/$app/$p/run.log" "$dir/console.log"
 	kill -TERM $runner 2>/dev/null; wait $runner 2>/dev/null || true
+	if [ "$meter" = 1 ]; then
+		rm -f "$ctl"
+		cp "$UKL_OUT/$app/$p/meter.csv" "$dir/meter-counts.csv" 2>/dev/null || true
+	fi
 	if grep -E "WARNING|BUG|Oops|Call Trace" "$dir/console.log" >"$dir/warnings.txt"; then
 		die "$app/$p boot $b: kernel warnings on the console" "see ${dir#"$UKL_TOP"/}/console.log"
 	fi
@@ -119,8 +154,10 @@ done
 	eval_stamp "$run" "$accel" "$app" $profiles
 	echo "method: $boots boots per profile in alternation ($(echo $profiles)), same QEMU command (scripts/run.sh); mcload $load on the host"
 	echo "closed loop: prefill, 2 s warmup, ${duration} s"
+	[ "$meter" = 0 ] || echo "instruction meter: loaded in every boot (TCG single-threaded); $mreq requests of the same load metered after the closed loop"
 	echo "open loop: ${rates:-(none)} x the first linux boot's closed-loop maximum ($base_tput req/s), 1 s warmup + ${odur} s each"
 } >"$res/env.txt"
+[ "$meter" = 0 ] || "$UKL_TOP/eval/meter/report.py" --bench "$res"
 "$UKL_TOP/eval/analyze.py" --bench --out "$UKL_OUT/eval"
 note "bench: $boots boots x {$profiles} in $((SECONDS - t0)) s; results in out/eval/bench/ (report.md, closed.csv, openloop.csv, ratios.md)"
 note "bench: the ratios compare boots under the same QEMU command; repeat with: make bench APP=$app BOOTS=$boots"

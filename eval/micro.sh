@@ -20,7 +20,9 @@
 # first), BOOTS (3), ONLY (lebench --only list), SCALE (iteration factor, 1),
 # ICOUNT=1 (QEMU -icount shift=0: instruction counts instead of time), ACCEL, TIMEOUT (per
 # boot, 1800), EXTRA_BOOTS (3), NULL_CALL_TOL (0.05 with ICOUNT=1, else 0.5), PIN (a host CPU
-# to run QEMU on; default none); UKL_EVAL_RUN (the run ID, set by make eval)
+# to run QEMU on; default none); UKL_EVAL_RUN (the run ID, set by make eval); METER=1 (the
+# instruction meter: lebench --meter, the plugin's counts kept as raw/PROFILE/boot-N/meter-counts.csv;
+# eval/meter/report.py makes raw/../meter/calls.csv and fig 7)
 . "$(dirname "$0")/../scripts/lib.sh"
 . "$UKL_TOP/eval/stamp.sh"
 
@@ -52,6 +54,7 @@ for p in $profiles; do
 done
 
 args="--out /out --scale $scale"
+[ "${METER:-0}" = 1 ] && args+=" --meter"
 # null_call is the boot check's yardstick: always measured
 if [ -n "${ONLY:-}" ]; then
 	case ",$ONLY," in *,null_call,*) args+=" --only $ONLY" ;; *) args+=" --only null_call,$ONLY" ;; esac
@@ -70,6 +73,8 @@ for b in $(seq 1 "$boots"); do
 			env -u HOSTPORT -u APPEND ARGS="$args" TIMEOUT="${TIMEOUT:-1800}" \
 				"$UKL_TOP/scripts/boot-app.sh" lebench "$p" >"$dir/boot.log" 2>&1 || rc=$?
 			cp "$UKL_OUT/lebench/$p/run.log" "$dir/console.log"
+			[ "${METER:-0}" != 1 ] || [ $rc != 0 ] || cp "$UKL_OUT/lebench/$p/meter.csv" "$dir/meter-counts.csv" ||
+				die "lebench/$p boot $b: the meter wrote no counts" "see ${dir#"$UKL_TOP"/}/boot.log"
 			[ $rc = 0 ] || die "lebench/$p boot $b ended with status $rc (failed tests or a crash)" \
 				"see ${dir#"$UKL_TOP"/}/console.log"
 			"$UKL_TOP/scripts/guest-files.py" "$dir/console.log" "$dir" >"$dir/files.txt" ||
@@ -98,7 +103,7 @@ done
 # the environment stamp
 {
 	eval_stamp "$run" "$accel" lebench $profiles
-	echo "method: $boots boots per profile in alternation, lebench $args, same QEMU command (scripts/run.sh)$([ -z "${PIN:-}" ] || echo ", QEMU pinned to host CPU $PIN")"
+	echo "method: $boots boots per profile in alternation, lebench $args, same QEMU command (scripts/run.sh)$([ -z "${PIN:-}" ] || echo ", QEMU pinned to host CPU $PIN")$([ "${METER:-0}" != 1 ] || echo ", instruction meter loaded (TCG single-threaded)")"
 	echo "boot check: a boot is rejected and repeated (at most $extra extra boots per profile) when its null_call median is off by more than $(awk -v t="$tol" 'BEGIN { print t * 100 }')% from its profile's other boots, or its console says 'Marking TSC unstable'"
 	echo "boots rejected: $total ($rejected; raw/PROFILE/rejected-N/rejected.txt says why)"
 } >"$UKL_OUT/eval/env.txt"

@@ -4,8 +4,9 @@
 # usage: scripts/boot-app.sh [--demo] APP PROFILE
 #   --demo   boot in the background, talk to the app through the forwarded port, print the
 #            exchange, then power the guest off (exit 0 only if the app answered correctly)
-# Environment (from make): ARGS HOSTPORT TIMEOUT GDB ACCEL ICOUNT MEM SMP PIN APPEND, and MONITOR
-# (a unix socket path for QEMU's human monitor)
+# Environment (from make): ARGS HOSTPORT TIMEOUT GDB ACCEL ICOUNT MEM SMP PIN APPEND, MONITOR
+# (a unix socket path for QEMU's human monitor), METER=1 (the instruction meter: its CSV in
+# out/APP/PROFILE/meter.csv) and METER_CTL (the meter's control FIFO)
 . "$(dirname "$0")/lib.sh"
 
 demo=0
@@ -21,6 +22,10 @@ opts=(--log "$out/run.log" --accel "${ACCEL:-auto}" --mem "${MEM:-512M}" --smp "
 [ "${GDB:-0}" = 1 ] && opts+=(--gdb)
 [ -z "${MONITOR:-}" ] || opts+=(--monitor "$MONITOR")
 [ -z "${PIN:-}" ] || opts+=(--pin "$PIN")
+if [ "${METER:-0}" = 1 ]; then
+	opts+=(--meter "$("$UKL_TOP/scripts/meter.sh" map "$app" "$profile")" --meter-out "$out/meter.csv")
+	[ -z "${METER_CTL:-}" ] || opts+=(--meter-ctl "$METER_CTL")
+fi
 # the log of this boot only: a boot that fails before QEMU starts leaves no older log behind
 rm -f "$out/run.log"
 # the profile's own kernel command-line words come first; APPEND adds to them

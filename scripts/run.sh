@@ -15,6 +15,10 @@
 #   --accel A          auto (KVM if it passes scripts/accel.sh's checks, else TCG), kvm, or tcg
 #   --icount           TCG with -icount shift=0: guest time counts instructions (exact, slower)
 #   --pin CPU          run QEMU (all its threads) on host CPU CPU only (taskset)
+#   --meter MAP        load the instruction meter (eval/meter/meter.c) with region map MAP
+#                      (scripts/meter.sh map); TCG, single-threaded.  --meter-out FILE: its CSV
+#                      (default: the log's name with .meter.csv); --meter-ctl FIFO: its
+#                      control FIFO ("snap LABEL" lines, eval/bench.sh)
 #   --quiet            do not copy the console to stdout (the log still has it)
 #
 # Exit status: the guest app's exit status, from QEMU's own exit (isa-debug-exit), confirmed
@@ -26,7 +30,7 @@
 . "$(dirname "$0")/lib.sh"
 
 log="" timeout=0 hostport="" guestport="" portfile="" gdb=0 gdbport=1234 append="" mem=512M smp=2 accel=auto
-icount=0 quiet=0 monitor="" pin=""
+icount=0 quiet=0 monitor="" pin="" meter="" meter_out="" meter_ctl=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--log) log=$2; shift 2 ;;
@@ -43,6 +47,9 @@ while [ $# -gt 0 ]; do
 	--accel) accel=$2; shift 2 ;;
 	--icount) icount=1; shift ;;
 	--pin) pin=$2; shift 2 ;;
+	--meter) meter=$2; shift 2 ;;
+	--meter-out) meter_out=$2; shift 2 ;;
+	--meter-ctl) meter_ctl=$2; shift 2 ;;
 	--quiet) quiet=1; shift ;;
 	--) break ;;
 	-*) die "unknown option $1" "see the usage at the top of scripts/run.sh" ;;
@@ -82,11 +89,26 @@ if [ -n "$hostport" ]; then
 fi
 
 # the accelerator: KVM only where it can really run a guest (scripts/accel.sh says why)
+if [ -n "$meter" ]; then
+	[ -f "$meter" ] || die "no region map $meter" "scripts/meter.sh map APP PROFILE writes it"
+	[ "$accel" != kvm ] || die "the instruction meter is a TCG plugin: it cannot count under KVM" \
+		"drop ACCEL=kvm (METER=1 uses TCG)"
+	accel=tcg
+	plugin=$("$UKL_TOP/scripts/meter.sh" plugin) || exit 126
+	[ -n "$meter_out" ] || meter_out=${log%.log}.meter.csv
+	rm -f "$meter_out"
+fi
 choice=$("$UKL_TOP/scripts/accel.sh" $([ $icount = 0 ] || echo --icount) "$accel") || exit 126
 accel=${choice%%:*}
 note "accelerator $choice"
 if [ $accel = kvm ]; then cpu=(-accel kvm -cpu host); else cpu=(-accel tcg -cpu max); fi
 [ $icount = 0 ] || cpu+=(-icount shift=0)
+# the meter's inline counters are shared by all vCPUs: one TCG thread runs them in turn, and
+# the plugin moves the counts to the vCPU that ran them at each switch (eval/meter/meter.c)
+if [ -n "$meter" ]; then
+	cpu=(-accel tcg,thread=single -cpu max -plugin "$plugin,map=$meter,out=$meter_out${meter_ctl:+,ctl=$meter_ctl}")
+	[ $icount = 0 ] || cpu+=(-icount shift=0)
+fi
 
 # The guest's TSC rate on the command line instead of a calibration against the PIT, which
 # under TCG fails or varies from boot to boot: under TCG the guest's TSC is the host's (its
@@ -116,7 +138,7 @@ if [ -n "$pin" ]; then
 fi
 [ $gdb = 0 ] || { qemu+=(-gdb "tcp:127.0.0.1:$gdbport" -S); note "gdbstub on 127.0.0.1:$gdbport, waiting: make gdb (scripts/gdb.sh)"; }
 
-note "booting $(basename "$(dirname "$kernel")")/$(basename "$kernel") ($accel$([ $icount = 0 ] || echo ', icount'), ${smp} vCPU, $mem${pin:+, on host CPU $pin})${hostport:+, host 127.0.0.1:$hostport -> guest :$guestport}; log: $log"
+note "booting $(basename "$(dirname "$kernel")")/$(basename "$kernel") ($accel$([ $icount = 0 ] || echo ', icount')$([ -z "$meter" ] || echo ", metered: $meter_out"), ${smp} vCPU, $mem${pin:+, on host CPU $pin})${hostport:+, host 127.0.0.1:$hostport -> guest :$guestport}; log: $log"
 [ "$V" = 1 ] && printf '+ %q ' "${qemu[@]}" && echo
 
 errlog=$(mktemp --tmpdir ukl-qemu-err.XXXXXX)

@@ -11,6 +11,13 @@
  * row per timed iteration) and appends its medians to DIR/summary.csv
  * (test,size,iters,median_ns,min_ns,max_ns,clock_median_ns).  --scale multiplies every
  * iteration count (0.1 for a quick run).  The exit status is the number of tests that failed.
+ *
+ * --meter adds, after each timed series point, the same number of calls again, each
+ * bracketed by meter_window_begin() and meter_window_end(), then one meter_flush(): the
+ * instruction meter (eval/meter/meter.c, make eval-micro METER=1) sums the instructions of
+ * each bracket by region and writes a row at each flush.  DIR/meter.csv names the rows in
+ * order (seq,test,size,iters).  Before the tests it meters its own calibration, meter_loop:
+ * a loop of 0 and of 2000 instructions, which must read exactly 2000 apart.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -38,6 +45,8 @@
 #define MAXSZ 8192
 
 static const char *outdir = "/out";
+static FILE *meter;		/* --meter: DIR/meter.csv */
+static long meter_seq;
 static double scale = 1.0;
 static double tsc_per_ns;
 static FILE *summary;
@@ -73,6 +82,42 @@ static void die(const char *what)
 {
 	fprintf(stderr, "lebench: %s: %s\n", what, strerror(errno));
 	exit(100);
+}
+
+/*
+ * The instruction meter's marks: the meter counts a window from the first instruction of
+ * meter_window_begin to the first of meter_window_end, on the vCPU that runs them, and writes
+ * a row at meter_flush.  noipa keeps each its own address (no inlining, no identical-code
+ * folding of the three empty bodies).
+ */
+__attribute__((noipa)) void meter_window_begin(void) { __asm__ volatile("" ::: "memory"); }
+__attribute__((noipa)) void meter_window_end(void) { __asm__ volatile("" ::: "memory"); }
+__attribute__((noipa)) void meter_flush(void) { __asm__ volatile("" ::: "memory"); }
+
+static void meter_row(const char *test, long size, long n)
+{
+	meter_flush();
+	fprintf(meter, "%ld,%s,%ld,%ld\n", meter_seq++, test, size, n);
+	fflush(meter);
+}
+
+/* meter_loop: a window holding a loop of exactly 2 * k instructions (dec; jnz) and a fixed
+ * prologue of 3 (mov; test; jz) */
+static void meter_loop(long k)
+{
+	long i;
+
+	for (i = 0; i < 5; i++) {
+		meter_window_begin();
+		__asm__ volatile("mov %0, %%rcx\n\t"
+				 "test %%rcx, %%rcx\n\t"
+				 "jz 2f\n"
+				 "1:\tdec %%rcx\n\t"
+				 "jnz 1b\n"
+				 "2:" :: "r"(k) : "rcx", "cc");
+		meter_window_end();
+	}
+	meter_row("meter_loop", 2 * k, 5);
 }
 
 /* ---- recording ------------------------------------------------------------------------ */
@@ -184,6 +229,20 @@ static int run_point(struct series *s, bench_fn fn, void *arg, long size, long n
 		s->clk_ns[i] = c1 - c0;
 	}
 	series_point(s, size, n);
+	if (!meter)
+		return 0;
+	for (i = 0; i < n; i++) {
+		int rc;
+
+		if (pre && pre(arg, size))
+			return -1;
+		meter_window_begin();
+		rc = fn(arg, size);
+		meter_window_end();
+		if (rc || (post && post(arg, size)))
+			return -1;
+	}
+	meter_row(s->test, size, n);
 	return 0;
 }
 
@@ -628,12 +687,14 @@ int main(int argc, char **argv)
 			scale = atof(argv[++a]);
 		else if (!strcmp(argv[a], "--out") && a + 1 < argc)
 			outdir = argv[++a];
+		else if (!strcmp(argv[a], "--meter"))
+			meter = stdout;	/* opened below, once DIR exists */
 		else if (!strcmp(argv[a], "--list")) {
 			for (i = 0; i < NTESTS; i++)
 				printf("%-16s %s\n", tests[i].name, tests[i].what);
 			return 0;
 		} else {
-			fprintf(stderr, "usage: lebench [--only T1,T2] [--scale F] [--out DIR] [--list]\n");
+			fprintf(stderr, "usage: lebench [--only T1,T2] [--scale F] [--out DIR] [--meter] [--list]\n");
 			return 100;
 		}
 	}
@@ -656,6 +717,15 @@ int main(int argc, char **argv)
 	if (!summary)
 		die(path);
 	fprintf(summary, "test,size,iters,median_ns,min_ns,max_ns,clock_median_ns\n");
+	if (meter) {
+		snprintf(path, sizeof(path), "%s/meter.csv", outdir);
+		meter = fopen(path, "w");
+		if (!meter)
+			die(path);
+		fprintf(meter, "seq,test,size,iters\n");
+		meter_loop(0);
+		meter_loop(1000);
+	}
 	memset(buf, 'b', sizeof(buf));
 	calibrate();
 	printf("lebench: TSC %.3f GHz (calibrated against CLOCK_MONOTONIC), scale %.2f\n",
@@ -666,6 +736,8 @@ int main(int argc, char **argv)
 			ran++;
 		}
 	fclose(summary);
+	if (meter)
+		fclose(meter);
 	printf("lebench: %u tests, %d failed\n", ran, failures);
 	return failures;
 }
