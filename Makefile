@@ -12,7 +12,6 @@ TIMEOUT  ?=
 GDB      ?= 0
 ACCEL    ?= auto
 ICOUNT   ?= 0
-METER    ?= 0
 MEM      ?= 512M
 SMP      ?= 2
 APPEND   ?=
@@ -144,9 +143,9 @@ help:
 	@echo '  MEM=512M SMP=2       guest size (one socket per vCPU, so the guest brings all up)'
 	@echo '  PIN=N                run QEMU on host CPU N only (taskset)'
 	@echo '  METER=1              the exact instruction meter (TCG plugin, eval/meter/): make run writes'
-	@echo '                       out/APP/PROFILE/meter.csv; eval-micro adds instructions per call by'
-	@echo '                       region (out/eval/meter/calls.csv, fig7); bench adds instructions'
-	@echo '                       per request (out/eval/bench/meter.csv)'
+	@echo '                       out/APP/PROFILE/meter.csv; bench adds instructions per request'
+	@echo '                       (out/eval/bench/meter.md).  eval-micro meters by default (calls by'
+	@echo '                       region: out/eval/meter/calls.csv, fig7); METER=0 turns it off'
 	@echo '  APPEND="..."         extra kernel command-line words'
 	@echo '  FORCE=1              run the kernel'"'"'s own make even when its stamp says up to date'
 	@echo '  PROFILES="linux ukl" eval: the profiles to compare (default: all but ukl-debug); BOOTS=3;'

@@ -20,9 +20,10 @@
 # first), BOOTS (3), ONLY (lebench --only list), SCALE (iteration factor, 1),
 # ICOUNT=1 (QEMU -icount shift=0: instruction counts instead of time), ACCEL, TIMEOUT (per
 # boot, 1800), EXTRA_BOOTS (3), NULL_CALL_TOL (0.05 with ICOUNT=1, else 0.5), PIN (a host CPU
-# to run QEMU on; default none); UKL_EVAL_RUN (the run ID, set by make eval); METER=1 (the
-# instruction meter: lebench --meter, the plugin's counts kept as raw/PROFILE/boot-N/meter-counts.csv;
-# eval/meter/report.py makes raw/../meter/calls.csv and fig 7)
+# to run QEMU on; default none); UKL_EVAL_RUN (the run ID, set by make eval); METER (1 by
+# default: the instruction meter, eval/meter/meter.c: lebench --meter, the plugin's counts kept
+# as raw/PROFILE/boot-N/meter-counts.csv; eval/meter/report.py makes out/eval/meter/calls.csv
+# and fig 7.  METER=0: no plugin, multi-threaded TCG)
 . "$(dirname "$0")/../scripts/lib.sh"
 . "$UKL_TOP/eval/stamp.sh"
 
@@ -46,6 +47,11 @@ case " $profiles " in *" linux "*) ;; *) die "PROFILES='$profiles' lacks linux, 
 [[ $tol =~ ^0?\.[0-9]+$ ]] || die "NULL_CALL_TOL='$tol' is not a fraction like 0.05"
 run=$(eval_run_id)
 accel=$(eval_accel) || exit 1
+# the meter is a TCG plugin: by default only where the boots use TCG anyway
+if [ -z "${METER:-}" ] && [ "${accel%%:*}" = kvm ]; then
+	meter=0
+	note "eval: KVM: no instruction meter (METER=1 would run every boot under TCG)"
+fi
 
 t0=$SECONDS
 for p in $profiles; do
@@ -54,7 +60,8 @@ for p in $profiles; do
 done
 
 args="--out /out --scale $scale"
-[ "${METER:-0}" = 1 ] && args+=" --meter"
+meter=${meter:-${METER:-1}}
+[ "$meter" = 1 ] && args+=" --meter"
 # null_call is the boot check's yardstick: always measured
 if [ -n "${ONLY:-}" ]; then
 	case ",$ONLY," in *,null_call,*) args+=" --only $ONLY" ;; *) args+=" --only null_call,$ONLY" ;; esac
@@ -70,10 +77,10 @@ for b in $(seq 1 "$boots"); do
 			mkdir -p "$dir"
 			step BOOT "lebench/$p boot $b of $boots (lebench $args)"
 			rc=0
-			env -u HOSTPORT -u APPEND ARGS="$args" TIMEOUT="${TIMEOUT:-1800}" \
+			env -u HOSTPORT -u APPEND ARGS="$args" TIMEOUT="${TIMEOUT:-1800}" METER="$meter" \
 				"$UKL_TOP/scripts/boot-app.sh" lebench "$p" >"$dir/boot.log" 2>&1 || rc=$?
 			cp "$UKL_OUT/lebench/$p/run.log" "$dir/console.log"
-			[ "${METER:-0}" != 1 ] || [ $rc != 0 ] || cp "$UKL_OUT/lebench/$p/meter.csv" "$dir/meter-counts.csv" ||
+			[ "$meter" != 1 ] || [ $rc != 0 ] || cp "$UKL_OUT/lebench/$p/meter.csv" "$dir/meter-counts.csv" ||
 				die "lebench/$p boot $b: the meter wrote no counts" "see ${dir#"$UKL_TOP"/}/boot.log"
 			[ $rc = 0 ] || die "lebench/$p boot $b ended with status $rc (failed tests or a crash)" \
 				"see ${dir#"$UKL_TOP"/}/console.log"
@@ -103,7 +110,7 @@ done
 # the environment stamp
 {
 	eval_stamp "$run" "$accel" lebench $profiles
-	echo "method: $boots boots per profile in alternation, lebench $args, same QEMU command (scripts/run.sh)$([ -z "${PIN:-}" ] || echo ", QEMU pinned to host CPU $PIN")$([ "${METER:-0}" != 1 ] || echo ", instruction meter loaded (TCG single-threaded)")"
+	echo "method: $boots boots per profile in alternation, lebench $args, same QEMU command (scripts/run.sh)$([ -z "${PIN:-}" ] || echo ", QEMU pinned to host CPU $PIN")$([ "$meter" != 1 ] || echo ", instruction meter loaded (TCG single-threaded)")"
 	echo "boot check: a boot is rejected and repeated (at most $extra extra boots per profile) when its null_call median is off by more than $(awk -v t="$tol" 'BEGIN { print t * 100 }')% from its profile's other boots, or its console says 'Marking TSC unstable'"
 	echo "boots rejected: $total ($rejected; raw/PROFILE/rejected-N/rejected.txt says why)"
 } >"$UKL_OUT/eval/env.txt"

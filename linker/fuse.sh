@@ -8,7 +8,11 @@
 #   2. check the sections are the ones the kernel's linker script places (.ukl.*);
 #   3. check every undefined symbol is a seam name;
 #   4. scan the code (linker/scan.py): no syscall/sysenter/int $0x80, no red-zone access;
-#   5. write OUTDIR/ukl-app.o and OUTDIR/fuse-report.txt (sizes, sites, reachable syscalls).
+#   5. name each call site whose number is a constant after its call (linker/name-sites.py:
+#      `call ukl___ukl_syscall` becomes `call ukl___ukl_sys_read`, ...), which the image link
+#      binds per profile (scripts/kernel.sh);
+#   6. write OUTDIR/ukl-app.o and OUTDIR/fuse-report.txt (sizes, sites, reachable syscalls,
+#      names).
 . "$(dirname "$0")/../scripts/lib.sh"
 
 [ $# = 2 ] || die "usage: linker/fuse.sh APP.ukl.o OUTDIR"
@@ -51,5 +55,8 @@ ksrc=$("$UKL_TOP/scripts/fetch.sh" --path linux)
 "$UKL_TOP/linker/scan.py" "$tmp" --name "$outdir/ukl-app.o" --report "$outdir/fuse-report.txt" \
 	--syscall-table "$ksrc/arch/x86/entry/syscalls/syscall_64.tbl" ||
 	{ rm -f "$tmp"; die "the app failed the ring-0 scan (see above)" "rebuild the named code with the ukl flavour's flags"; }
+named=$("$UKL_TOP/linker/name-sites.py" "$tmp" --syscall-table "$ksrc/arch/x86/entry/syscalls/syscall_64.tbl" \
+	--report "$outdir/fuse-report.txt") || { rm -f "$tmp"; die "could not name the app's system call sites" "see the message above"; }
 mv "$tmp" "$outdir/ukl-app.o"
 step SCAN "0 trap instructions, $(sed -n 's/^system call sites.*: //p' "$outdir/fuse-report.txt") call sites (${outdir#"$UKL_TOP"/}/fuse-report.txt)"
+step NAMES "${named#per-call names (linker/name-sites.py): }"

@@ -93,7 +93,17 @@ build() {
 	[ "$APP_SOURCE" = local ] || input_sum=$(awk -v n="$APP_SOURCE" '!/^#/ && $1 == n {print $5}' "$UKL_LOCK")
 	want="$input_sum $(hash_of_files "$UKL_TOP/apps/$name"/* "$UKL_TOP/profiles/$flavour.flavour" "$UKL_TOP/scripts/app.sh") ${UKL_FLAVOUR_STAMP:-}"
 	for d in ${APP_DEPENDS:-}; do want="$want $(cat "$UKL_BUILD/apps/$flavour/$d/.ukl-built")"; done
-	if [ -f "$dir/.ukl-built" ] && [ "$(cut -d' ' -f2- "$dir/.ukl-built")" = "$want" ]; then exit 0; fi
+	# the finish step (the fusion) has its own stamp: a change to its tools redoes only it
+	local fkey=""
+	[ -z "${FLAVOUR_FINISH:-}" ] || [ "${APP_KIND:-app}" != app ] ||
+		fkey=$(hash_of_files "$UKL_TOP/$FLAVOUR_FINISH" "$UKL_TOP"/linker/*.py "$UKL_TOP/linker/seam.syms")
+	if [ -f "$dir/.ukl-built" ] && [ "$(cut -d' ' -f2- "$dir/.ukl-built")" = "$want" ]; then
+		[ -z "$fkey" ] || [ "$(cat "$dir/.ukl-finished" 2>/dev/null)" = "$fkey" ] && exit 0
+		rm -f "$dir/.ukl-finished"
+		"$UKL_TOP/$FLAVOUR_FINISH" "$dir/$APP_BIN.ukl.o" "$dir"
+		echo "$fkey" >"$dir/.ukl-finished"
+		exit 0
+	fi
 	rm -rf "$dir"
 	mkdir -p "$dir" "$SYSROOT"
 	export CC="$FLAVOUR_CC" CFLAGS="$FLAVOUR_CFLAGS ${APP_CFLAGS:-}" LDFLAGS="$FLAVOUR_LDFLAGS -L$SYSROOT/lib"
@@ -127,6 +137,7 @@ build() {
 		[ -x "$dir/$APP_BIN" ] || die "building $name produced no $APP_BIN" "check the logs in ${dir#"$UKL_TOP"/}"
 		if [ -n "${FLAVOUR_FINISH:-}" ]; then
 			"$UKL_TOP/$FLAVOUR_FINISH" "$dir/$APP_BIN.ukl.o" "$dir"
+			echo "$fkey" >"$dir/.ukl-finished"
 		fi
 	fi
 	printf '%s %s\n' "$(date +%s)" "$want" >"$dir/.ukl-built"

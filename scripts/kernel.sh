@@ -139,10 +139,37 @@ link_app() {
 	[ -n "$entry" ] || die "profile '$LINK_PROFILE' links an app but names no PROFILE_SYSCALL_ENTRY" \
 		"set PROFILE_SYSCALL_ENTRY in profiles/$LINK_PROFILE.profile (e.g. ukl_entry_syscall)"
 	[ -f "$app_o" ] || die "no fused app object $app_o" "make app APP=<app> PROFILE=$LINK_PROFILE"
-	rm -f "$KBUILD/.ukl-built"
-	run_long LINK "vmlinux + $(basename "$(dirname "$app_o")") (profile $LINK_PROFILE on $PROFILE's objects, syscalls -> $entry)" \
-		"$KBUILD/link.log" kmake bzImage UKL_APP="$app_o" UKL_LDFLAGS="--defsym=ukl___ukl_syscall=$entry"
+	local binds=("--defsym=ukl___ukl_syscall=$entry") direct available n name ndirect=0 report
 	mkdir -p "$outdir"
+	report=$outdir/binding.txt
+	# per-call binding: each ukl___ukl_sys_NAME the fusion named (linker/name-sites.py) goes
+	# to the kernel's direct entry ukl_direct_NAME when the profile asks for it and the kernel
+	# has one (PROFILE_SYSCALL_DIRECT: a list of names, or "all"), else to the profile's entry
+	direct=" $(conf_get "$(profile_file "$LINK_PROFILE")" PROFILE_SYSCALL_DIRECT) "
+	available=" $(nm "$KBUILD/arch/x86/entry/entry_64_ukl.o" 2>/dev/null | awk '$2 == "T" && $3 ~ /^ukl_direct_/ && $3 !~ /^ukl_direct_(c_|exit$)/ {sub(/^ukl_direct_/, "", $3); printf "%s ", $3}') "
+	for n in $direct; do
+		[ "$n" = all ] || [[ $available == *" $n "* ]] ||
+			die "profile $LINK_PROFILE: PROFILE_SYSCALL_DIRECT names '$n', which has no direct entry in this kernel" \
+				"pick from: $available(include/linux/ukl.h, UKL_DIRECT_CALLS)"
+	done
+	{
+		echo "# system call binding of $(basename "$(dirname "$app_o")") in profile $LINK_PROFILE (scripts/kernel.sh)"
+		echo "ukl___ukl_syscall (sites whose number is not a constant) -> $entry"
+	} >"$report"
+	for n in $(nm -u "$app_o" | awk '$2 ~ /^ukl___ukl_sys_/ {print $2}'); do
+		name=${n#ukl___ukl_sys_}
+		if [[ $available == *" $name "* ]] && { [[ $direct == *" all "* ]] || [[ $direct == *" $name "* ]]; }; then
+			binds+=("--defsym=$n=ukl_direct_$name")
+			ndirect=$((ndirect + 1))
+			echo "$n -> ukl_direct_$name" >>"$report"
+		else
+			binds+=("--defsym=$n=$entry")
+			echo "$n -> $entry" >>"$report"
+		fi
+	done
+	rm -f "$KBUILD/.ukl-built"
+	run_long LINK "vmlinux + $(basename "$(dirname "$app_o")") (profile $LINK_PROFILE on $PROFILE's objects, syscalls -> $entry$([ $ndirect = 0 ] || echo ", $ndirect direct"))" \
+		"$KBUILD/link.log" kmake bzImage UKL_APP="$app_o" UKL_LDFLAGS="${binds[*]}"
 	cp "$KBUILD/arch/x86/boot/bzImage" "$KBUILD/vmlinux" "$KBUILD/System.map" "$outdir/"
 	cp "$KBUILD/.config" "$outdir/config"
 	# the app's unwind table where gdb looks for one (not loaded, no address changes)

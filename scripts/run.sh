@@ -18,7 +18,8 @@
 #   --meter MAP        load the instruction meter (eval/meter/meter.c) with region map MAP
 #                      (scripts/meter.sh map); TCG, single-threaded.  --meter-out FILE: its CSV
 #                      (default: the log's name with .meter.csv); --meter-ctl FIFO: its
-#                      control FIFO ("snap LABEL" lines, eval/bench.sh)
+#                      control FIFO ("snap LABEL" lines, eval/bench.sh); --meter-pcs FILE:
+#                      executions per address inside the guest's windows (eval/meter/pcs.py)
 #   --quiet            do not copy the console to stdout (the log still has it)
 #
 # Exit status: the guest app's exit status, from QEMU's own exit (isa-debug-exit), confirmed
@@ -30,7 +31,7 @@
 . "$(dirname "$0")/lib.sh"
 
 log="" timeout=0 hostport="" guestport="" portfile="" gdb=0 gdbport=1234 append="" mem=512M smp=2 accel=auto
-icount=0 quiet=0 monitor="" pin="" meter="" meter_out="" meter_ctl=""
+icount=0 quiet=0 monitor="" pin="" meter="" meter_out="" meter_ctl="" meter_pcs=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--log) log=$2; shift 2 ;;
@@ -50,6 +51,7 @@ while [ $# -gt 0 ]; do
 	--meter) meter=$2; shift 2 ;;
 	--meter-out) meter_out=$2; shift 2 ;;
 	--meter-ctl) meter_ctl=$2; shift 2 ;;
+	--meter-pcs) meter_pcs=$2; shift 2 ;;
 	--quiet) quiet=1; shift ;;
 	--) break ;;
 	-*) die "unknown option $1" "see the usage at the top of scripts/run.sh" ;;
@@ -106,7 +108,7 @@ if [ $accel = kvm ]; then cpu=(-accel kvm -cpu host); else cpu=(-accel tcg -cpu 
 # the meter's inline counters are shared by all vCPUs: one TCG thread runs them in turn, and
 # the plugin moves the counts to the vCPU that ran them at each switch (eval/meter/meter.c)
 if [ -n "$meter" ]; then
-	cpu=(-accel tcg,thread=single -cpu max -plugin "$plugin,map=$meter,out=$meter_out${meter_ctl:+,ctl=$meter_ctl}")
+	cpu=(-accel tcg,thread=single -cpu max -plugin "$plugin,map=$meter,out=$meter_out${meter_ctl:+,ctl=$meter_ctl}${meter_pcs:+,pcs=$meter_pcs}")
 	[ $icount = 0 ] || cpu+=(-icount shift=0)
 fi
 

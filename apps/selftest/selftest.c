@@ -8,7 +8,7 @@
  *   --expect-release P  fail the uname check unless the kernel release starts with P
  *   --only A,B,...   run only these groups of checks (cpl ids files uaccess memory tls threads
  *                    signals restart stack events sockets vdso fork progress ret tcp smp
- *                    int3 trapflag sigframe tracer)
+ *                    int3 trapflag sigframe tracer direct)
  *   --expect-cpus N  fail the smp group unless N CPUs are online (the harness gives QEMU's
  *                    vCPU count); with 2 or more it migrates, faults, takes signals and has
  *                    its mappings torn down on one CPU while it runs on the other
@@ -55,8 +55,12 @@
 #include <sys/time.h>
 #include <sys/timerfd.h>
 #include <sys/utsname.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/wait.h>
 #include <ucontext.h>
 
@@ -1270,6 +1274,151 @@ static void t_restart(void)
 }
 
 /*
+ * direct: the direct entries (ukl_direct_NAME, linux-patches/0021; profile ukl-direct binds the
+ * app's own call sites to them).  Called here through their kernel symbols, so every UKL
+ * profile checks them: a direct entry makes the call its number names (another number in
+ * %eax goes through the bypass: a restart_syscall after a rewind), keeps every register the
+ * SYSCALL contract keeps, and honours a seccomp filter (syscall_work: the full path).  The
+ * seccomp check runs on every profile: a filter that fails getppid() with EACCES.
+ */
+struct dc_regs { long rax, rdi, rsi, rdx, r10, r8, r9, rbx, rbp, r12, r13, r14, r15; };
+
+/* call ENTRY with the SYSCALL contract: number and arguments from r, every register back in r */
+static void dc_call(unsigned long entry, struct dc_regs *r)
+{
+	register struct dc_regs *r15 asm("r15") = r;
+
+	asm volatile("push %%rbp\n\t"
+		     "push %%r15\n\t"
+		     "push %%rax\n\t"			/* entry */
+		     "mov 0x00(%%r15), %%rax\n\t"
+		     "mov 0x08(%%r15), %%rdi\n\t"
+		     "mov 0x10(%%r15), %%rsi\n\t"
+		     "mov 0x18(%%r15), %%rdx\n\t"
+		     "mov 0x20(%%r15), %%r10\n\t"
+		     "mov 0x28(%%r15), %%r8\n\t"
+		     "mov 0x30(%%r15), %%r9\n\t"
+		     "mov 0x38(%%r15), %%rbx\n\t"
+		     "mov 0x40(%%r15), %%rbp\n\t"
+		     "mov 0x48(%%r15), %%r12\n\t"
+		     "mov 0x50(%%r15), %%r13\n\t"
+		     "mov 0x58(%%r15), %%r14\n\t"
+		     "mov 0x60(%%r15), %%r15\n\t"
+		     "call *(%%rsp)\n\t"
+		     "add $8, %%rsp\n\t"
+		     "xchg %%r15, (%%rsp)\n\t"		/* r15 <- r, the app's r15 on the stack */
+		     "mov %%rax, 0x00(%%r15)\n\t"
+		     "mov %%rdi, 0x08(%%r15)\n\t"
+		     "mov %%rsi, 0x10(%%r15)\n\t"
+		     "mov %%rdx, 0x18(%%r15)\n\t"
+		     "mov %%r10, 0x20(%%r15)\n\t"
+		     "mov %%r8, 0x28(%%r15)\n\t"
+		     "mov %%r9, 0x30(%%r15)\n\t"
+		     "mov %%rbx, 0x38(%%r15)\n\t"
+		     "mov %%rbp, 0x40(%%r15)\n\t"
+		     "mov %%r12, 0x48(%%r15)\n\t"
+		     "mov %%r13, 0x50(%%r15)\n\t"
+		     "mov %%r14, 0x58(%%r15)\n\t"
+		     "pop %%rax\n\t"
+		     "mov %%rax, 0x60(%%r15)\n\t"
+		     "pop %%rbp"
+		     : "+a"(entry), "+r"(r15)
+		     :
+		     : "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14",
+		       "memory", "cc");
+}
+
+/* the registers an entry must give back: all but rax (the result), rcx and r11 */
+static int dc_kept(const struct dc_regs *a, const struct dc_regs *b)
+{
+	return !memcmp(&a->rdi, &b->rdi, sizeof(*a) - offsetof(struct dc_regs, rdi));
+}
+
+static struct dc_regs dc_fill(long nr, long a1, long a2, long a3)
+{
+	struct dc_regs r = { nr, a1, a2, a3, 0x1010, 0x0808, 0x0909, 0xb0b0, 0xbbbb, 0x1212, 0x1313,
+			     0x1414, 0x1515 };
+
+	return r;
+}
+
+static void *dc_seccomp_thread(void *p)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(*f), .filter = f };
+	long *res = p;
+	unsigned long entry = (unsigned long)res[3];
+	struct dc_regs r;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog)) {
+		res[0] = -100 - errno;
+		return NULL;
+	}
+	errno = 0;
+	res[0] = getppid();
+	res[1] = errno;
+	if (entry) {
+		r = dc_fill(SYS_getppid, 0, 0, 0);
+		dc_call(entry, &r);
+		res[2] = r.rax;
+	}
+	return NULL;
+}
+
+static void t_direct(void)
+{
+	unsigned long gp = 0, rd = 0;
+	struct dc_regs r, w;
+	long res[4] = { 0, 0, 0, 0 };
+	pthread_t t;
+	char buf[8] = "";
+	int fds[2];
+
+	if (cpl() == 0) {
+		gp = kernel_symbol("ukl_direct_getppid");
+		rd = kernel_symbol("ukl_direct_read");
+		check(gp && rd, "ukl_direct_getppid and ukl_direct_read are in /proc/kallsyms (%#lx %#lx)", gp, rd);
+	}
+	if (gp && rd) {
+		w = r = dc_fill(SYS_getppid, 0x1d1, 0x1e1, 0x1f1);
+		dc_call(gp, &r);
+		check(r.rax == getppid() && dc_kept(&r, &w),
+		      "a direct getppid gives getppid() (%ld) and keeps rdi rsi rdx r8-r10 rbx rbp r12-r15", r.rax);
+		w = r = dc_fill(SYS_getpid, 0x1d1, 0x1e1, 0x1f1);
+		dc_call(gp, &r);
+		check(r.rax == getpid() && dc_kept(&r, &w),
+		      "the direct getppid entry with getpid's number in %%eax makes getpid (%ld; the bypass took it)", r.rax);
+		if (pipe(fds) == 0) {
+			if (write(fds[1], "direct", 6) != 6)
+				fds[1] = -1;
+			w = r = dc_fill(SYS_read, fds[0], (long)buf, 6);
+			dc_call(rd, &r);
+			check(r.rax == 6 && !memcmp(buf, "direct", 6) && dc_kept(&r, &w),
+			      "a direct read takes its three arguments from rdi rsi rdx and keeps them (%ld)", r.rax);
+			w = r = dc_fill(SYS_read, 1000, (long)buf, 6);
+			dc_call(rd, &r);
+			check(r.rax == -EBADF && dc_kept(&r, &w), "a direct read of a bad descriptor: -EBADF (%ld)", r.rax);
+			close(fds[0]);
+			close(fds[1]);
+		}
+	}
+	res[3] = (long)gp;
+	if (pthread_create(&t, NULL, dc_seccomp_thread, res) == 0)
+		pthread_join(t, NULL);
+	/* glibc's getppid() cannot fail: it returns the raw -EACCES */
+	check(res[0] == -EACCES || (res[0] == -1 && res[1] == EACCES),
+	      "a seccomp filter fails getppid() with EACCES in the thread that installed it (%ld, errno %ld)", res[0], res[1]);
+	if (gp)
+		check(res[2] == -EACCES, "... and the direct getppid entry obeys it: -EACCES (%ld)", res[2]);
+	check(getppid() > 0, "getppid() in a thread without the filter still works (%d)", (int)getppid());
+}
+
+/*
  * smp: the app on more than one CPU.  The per-CPU return slot (ukl_ret=1), the IST stacks,
  * migration between CPUs and TLB shootdowns only race with two CPUs online.
  */
@@ -1704,7 +1853,7 @@ static const struct {
 	{ "stack", t_stack },	{ "events", t_events },	  { "sockets", t_sockets }, { "vdso", t_vdso },
 	{ "fork", t_fork },	{ "progress", t_progress }, { "ret", t_ret }, { "tcp", t_tcp },
 	{ "smp", t_smp },	{ "int3", t_int3 },	  { "trapflag", t_trapflag }, { "sigframe", t_sigframe },
-	{ "tracer", t_tracer },
+	{ "tracer", t_tracer }, { "direct", t_direct },
 };
 
 int main(int argc, char **argv)

@@ -5,7 +5,7 @@
  * events.  Built by scripts/meter.sh against the plugin header of the pinned QEMU source;
  * loaded by scripts/run.sh --meter, which runs TCG single-threaded (thread=single).
  *
- *   -plugin libukl-meter.so,map=MAP,out=OUT[,ctl=FIFO]
+ *   -plugin libukl-meter.so,map=MAP,out=OUT[,ctl=FIFO][,pcs=FILE]
  *
  * MAP (written by eval/meter/regions.py for one image) has lines
  *   region N NAME          an instruction region (N < MAXREG)
@@ -33,6 +33,10 @@
  * row "exit" has the totals.
  *
  * OUT is CSV: kind,label,windows,<regions...>,<events...>
+ *
+ * pcs=FILE also counts, per instruction address, the executions inside windows (a callback
+ * per instruction: slower), and writes "address count" lines to FILE at exit, for
+ * eval/meter/pcs.py to fold into functions: where a window's instructions are.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -73,6 +77,27 @@ static uint64_t wstart[NCNT], wsum[NCNT], windows, qsum[NCNT], qwindows;
 static int inwin;
 static int intr = -1;		/* the counter of the event named "interrupt" */
 static unsigned long flushes;
+
+/* pcs=: executions per address inside windows (open addressing, linear probing) */
+#define PCS_BITS 20
+static struct { uint64_t pc, n; } *pcs;
+static char *pcs_path;
+
+static void pc_exec(unsigned int vcpu, void *udata)
+{
+	uint64_t pc = (uintptr_t)udata, h;
+
+	(void)vcpu;
+	if (!inwin)
+		return;
+	for (h = (pc * 0x9e3779b97f4a7c15ull) >> (64 - PCS_BITS);; h = (h + 1) & ((1 << PCS_BITS) - 1)) {
+		if (pcs[h].pc == pc || !pcs[h].pc) {
+			pcs[h].pc = pc;
+			pcs[h].n++;
+			return;
+		}
+	}
+}
 
 static FILE *out;
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -245,6 +270,9 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 			if (mark_addr[k] && pc == mark_addr[k])
 				qemu_plugin_register_vcpu_insn_exec_cb(insn, mark_exec,
 					QEMU_PLUGIN_CB_NO_REGS, (void *)(uintptr_t)k);
+		if (pcs)
+			qemu_plugin_register_vcpu_insn_exec_cb(insn, pc_exec, QEMU_PLUGIN_CB_NO_REGS,
+							       (void *)(uintptr_t)pc);
 		if (r >= 0)
 			qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
 								   &cnt[r], 1);
@@ -265,6 +293,19 @@ static void at_exit(qemu_plugin_id_t id, void *p)
 	snapshot(v);
 	write_row("exit", "total", 0, v);
 	fclose(out);
+	if (pcs) {
+		FILE *f = fopen(pcs_path, "w");
+		size_t i;
+
+		if (!f) {
+			fail("cannot write %s", pcs_path);
+			return;
+		}
+		for (i = 0; i < (1u << PCS_BITS); i++)
+			if (pcs[i].pc)
+				fprintf(f, "%" PRIx64 " %" PRIu64 "\n", pcs[i].pc, pcs[i].n);
+		fclose(f);
+	}
 }
 
 static int cmp_range(const void *a, const void *b)
@@ -377,8 +418,10 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
 			outp = argv[i] + 4;
 		else if (!strncmp(argv[i], "ctl=", 4))
 			ctl_path = strdup(argv[i] + 4);
+		else if (!strncmp(argv[i], "pcs=", 4))
+			pcs_path = strdup(argv[i] + 4);
 		else {
-			fail("unknown argument '%s' (want map=, out=, ctl=)", argv[i]);
+			fail("unknown argument '%s' (want map=, out=, ctl=, pcs=)", argv[i]);
 			return -1;
 		}
 	}
@@ -388,6 +431,10 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
 	}
 	if (load_map(map))
 		return -1;
+	if (pcs_path && !(pcs = calloc(1u << PCS_BITS, sizeof(*pcs)))) {
+		fail("%s", "no memory for pcs=");
+		return -1;
+	}
 	out = fopen(outp, "w");
 	if (!out) {
 		fail("cannot write %s", outp);

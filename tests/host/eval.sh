@@ -7,6 +7,8 @@
 # rejects and arbitrates boots by their null_call; and eval/micro.sh, eval/bench.sh and
 # `make eval` run end to end in a scratch copy against fake boots (no image, no QEMU).
 . "$(dirname "$0")/../lib.sh"
+# the fake boots below run no plugin: no instruction meter (tests/boot/meter.sh checks that)
+export METER=0
 "$TOP/scripts/setup.sh" --check-or-install >/dev/null || { not_ok "host tools (scripts/setup.sh)"; t_done; }
 gf=$TOP/scripts/guest-files.py
 an=$TOP/eval/analyze.py

@@ -29,8 +29,10 @@ expect_grep "... and the unwind table ends at its end (no padding read as a term
 nm "$d/ukl-app.o" >"$T_TMP/nm"
 expect_grep "every app symbol carries the ukl_ prefix (ukl_main)" ' T ukl_main$' "$T_TMP/nm"
 expect_grep "... glibc's memcpy too (ukl_memcpy), so it cannot clash with the kernel's" ' ukl_memcpy$' "$T_TMP/nm"
-undef=$(awk '$1 == "U" {print $2}' "$T_TMP/nm" | tr '\n' ' ')
-[ "$undef" = "_GLOBAL_OFFSET_TABLE_ ukl___ukl_syscall " ] && ok "the only undefined symbols are the seam names (ukl___ukl_syscall, _GLOBAL_OFFSET_TABLE_)" || not_ok "only seam symbols undefined" "undefined: $undef"
+undef=$(awk '$1 == "U" && $2 !~ /^ukl___ukl_sys_[a-z0-9_]+$/ {print $2}' "$T_TMP/nm" | tr '\n' ' ')
+[ "$undef" = "_GLOBAL_OFFSET_TABLE_ ukl___ukl_syscall " ] && ok "the only undefined symbols are the seam names (ukl___ukl_syscall, ukl___ukl_sys_NAME, _GLOBAL_OFFSET_TABLE_)" || not_ok "only seam symbols undefined" "undefined: $undef"
+expect_grep "the fusion names the call sites with a constant number: read's sites call ukl___ukl_sys_read" ' U ukl___ukl_sys_read$' "$T_TMP/nm"
+expect_grep "... and the fuse report counts the named sites and those left on ukl___ukl_syscall" '^per-call names \(linker/name-sites.py\): [0-9]+ sites named after their call, [0-9]+ keep ukl___ukl_syscall' "$rep"
 readelf -SW "$d/ukl-app.o" | grep -oE '\.ukl\.[a-z_]+' | sort -u | tr '\n' ' ' >"$T_TMP/secs"
 expect_grep "its sections are the .ukl.* set the kernel places" '^\.ukl\.bss \.ukl\.data \.ukl\.eh_frame \.ukl\.rodata \.ukl\.tbss \.ukl\.tdata \.ukl\.text $' "$T_TMP/secs"
 
@@ -56,6 +58,82 @@ printf '\t.text\n\t.globl redzone_user\nredzone_user:\n\tmovq %%rdi, -8(%%rsp)\n
 ( cd "$T_TMP/planted" && "$TOP/linker/ukl-gcc" -O2 -o q q.c r.S ) >"$T_TMP/out" 2>&1 || not_ok "red-zone object builds" "$(cat "$T_TMP/out")"
 expect_fail "a red-zone access fails the fusion, naming the symbol" "in ukl_redzone_user.*: red-zone access" \
 	"$TOP/linker/fuse.sh" "$T_TMP/planted/q.ukl.o" "$T_TMP/planted/out"
+
+# per-call names: only a site whose %eax is provably the constant it names gets the name
+cat >"$T_TMP/planted/n.S" <<'S'
+	.text
+	.globl site_const, site_zero, site_args, site_join, site_xchg, site_partial, site_cltq
+	.type site_const, @function
+site_const:	mov $39, %eax
+	call __ukl_syscall
+	ret
+	.size site_const, .-site_const
+	.type site_zero, @function
+site_zero:	xor %eax, %eax
+	call __ukl_syscall
+	ret
+	.size site_zero, .-site_zero
+	.type site_args, @function
+site_args:	mov $39, %eax
+	mov %rdi, %rsi
+	lea 8(%rsp), %rdx
+	test %rax, %rax
+	call __ukl_syscall
+	ret
+	.size site_args, .-site_args
+	.type site_join, @function
+site_join:	test %rdi, %rdi
+	jz 1f
+	mov $39, %eax
+1:	call __ukl_syscall
+	ret
+	.size site_join, .-site_join
+	.type site_xchg, @function
+site_xchg:	mov $39, %eax
+	xchg %eax, %edx
+	call __ukl_syscall
+	ret
+	.size site_xchg, .-site_xchg
+	.type site_partial, @function
+site_partial:	mov $39, %eax
+	mov $1, %al
+	call __ukl_syscall
+	ret
+	.size site_partial, .-site_partial
+	.type site_cltq, @function
+site_cltq:	mov $39, %eax
+	cltq
+	call __ukl_syscall
+	ret
+	.size site_cltq, .-site_cltq
+S
+( cd "$T_TMP/planted" && "$TOP/linker/ukl-gcc" -O2 -Wa,--noexecstack -o n q.c n.S ) >"$T_TMP/out" 2>&1 || not_ok "naming object builds" "$(cat "$T_TMP/out")"
+if "$TOP/linker/fuse.sh" "$T_TMP/planted/n.ukl.o" "$T_TMP/planted/nout" >"$T_TMP/out" 2>&1; then
+	# site_target FUNC: the symbol FUNC's call relocation names
+	site_target() {
+		objdump -dr --no-show-raw-insn -j .ukl.text "$T_TMP/planted/nout/ukl-app.o" |
+			awk -v f="<ukl_$1>:" '/^[0-9a-f]+ </ { in_f = ($2 == f); next }
+				in_f && /R_X86_64_(PLT|PC)32/ { sub(/-0x4$/, "", $3); print $3 }'
+	}
+	for c in "site_const ukl___ukl_sys_getpid mov \$39,%eax right before the call" \
+		"site_zero ukl___ukl_sys_read xor %eax,%eax (read is 0)" \
+		"site_args ukl___ukl_sys_getpid moves, lea and a test of %rax in between"; do
+		set -- $c
+		got=$(site_target "$1")
+		[ "$got" = "$2" ] && ok "named: $1 ($(echo ${*:3})) calls $2" || not_ok "$1 is named $2" "it calls '$got'"
+	done
+	for c in "site_join a branch lands between the load and the call" \
+		"site_xchg xchg writes %eax" "site_partial a write of %al" "site_cltq cltq writes %rax"; do
+		set -- $c
+		got=$(site_target "$1")
+		[ "$got" = ukl___ukl_syscall ] && ok "not named: $1 ($(echo ${*:2})) keeps ukl___ukl_syscall" ||
+			not_ok "$1 keeps ukl___ukl_syscall" "it calls '$got'"
+	done
+	expect_ok "the renamed object is still a valid relocatable object (ld -r reads its symbols and relocations)" \
+		ld -r -o "$T_TMP/planted/n-linked.o" "$T_TMP/planted/nout/ukl-app.o"
+else
+	not_ok "the naming object fuses" "$(tail -5 "$T_TMP/out")"
+fi
 
 # every instruction that the CPU executes at CPL 0 instead of faulting, one function each
 privileged=("sysretq" "sysexit" "iretq" "swapgs" "cli" "sti" "popfq" "rdmsr" "wrmsr"
