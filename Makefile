@@ -80,10 +80,11 @@ eval-micro:
 	@eval/analyze.py
 
 # bench: stock and UKL images of APP alternating under the same load (eval/bench.sh)
+# RATES="" (set, empty): closed loop only, no open-loop sweep and so no fig 6
 bench:
 	@$(S)/setup.sh --check-or-install
 	@APP=$(APP) eval/bench.sh
-	@eval/analyze.py --fig 6
+	$(if $(and $(filter-out undefined,$(origin RATES)),$(if $(strip $(RATES)),,1)),@echo "ukl: bench: RATES is empty: closed loop only (no fig 6)",@eval/analyze.py --fig 6)
 
 plots:
 	@eval/analyze.py

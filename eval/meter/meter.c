@@ -59,13 +59,13 @@ enum { EV_SYSCALL, EV_SYSRET, EV_IRETQ, EV_SWAPGS };
 static const char *const byte_events[] = { "syscall", "sysret", "iretq", "swapgs" };
 enum mark { MARK_BEGIN = 1, MARK_END, MARK_FLUSH };
 
+/* [start, end) is region (or, in entries, event) N */
 struct range { uint64_t start, end; int region; };
-struct entry { uint64_t addr; int event; };
 
 static char *name[NCNT];
 static struct range *ranges;
 static size_t nranges;
-static struct entry *entries;
+static struct range *entries;	/* one-byte ranges: the instructions that count an event */
 static size_t nentries;
 static uint64_t mark_addr[4];
 static int byte_event[4] = { -1, -1, -1, -1 };
@@ -201,38 +201,31 @@ static void *ctl_thread(void *arg)
 	return NULL;
 }
 
-static int region_of(uint64_t pc)
+/* the value of the range of R[0..N) holding PC, or -1 */
+static int lookup(const struct range *r, size_t n, uint64_t pc)
 {
-	size_t lo = 0, hi = nranges;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (pc < ranges[mid].start)
+		if (pc < r[mid].start)
 			hi = mid;
-		else if (pc >= ranges[mid].end)
+		else if (pc >= r[mid].end)
 			lo = mid + 1;
 		else
-			return ranges[mid].region;
-	}
-	return (int64_t)pc < 0 ? def_kernel : def_user;
-}
-
-static int entry_of(uint64_t pc)
-{
-	size_t lo = 0, hi = nentries;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (pc < entries[mid].addr)
-			hi = mid;
-		else if (pc > entries[mid].addr)
-			lo = mid + 1;
-		else
-			return entries[mid].event;
+			return r[mid].region;
 	}
 	return -1;
+}
+
+static int region_of(uint64_t pc)
+{
+	int r = lookup(ranges, nranges, pc);
+
+	if (r >= 0)
+		return r;
+	return (int64_t)pc < 0 ? def_kernel : def_user;
 }
 
 /* syscall, sysret, iretq and swapgs by their bytes, after legacy and REX prefixes */
@@ -278,7 +271,7 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 								   &cnt[r], 1);
 		e = byte_event_of(qemu_plugin_insn_data(insn), qemu_plugin_insn_size(insn));
 		if (e < 0)
-			e = entry_of(pc);
+			e = lookup(entries, nentries, pc);
 		if (e >= 0)
 			qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
 								   &cnt[MAXREG + e], 1);
@@ -315,13 +308,6 @@ static int cmp_range(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-static int cmp_entry(const void *a, const void *b)
-{
-	const struct entry *x = a, *y = b;
-
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
-}
-
 static int load_map(const char *path)
 {
 	char line[512], w1[64], w2[256];
@@ -354,7 +340,7 @@ static int load_map(const char *path)
 		} else if (sscanf(line, "entry %llx %d", &a, &n) == 2 && n >= 0 && n < MAXEV) {
 			if (nentries == cap_e)
 				entries = realloc(entries, (cap_e = cap_e * 2 + 256) * sizeof(*entries));
-			entries[nentries++] = (struct entry){ a, n };
+			entries[nentries++] = (struct range){ a, a + 1, n };
 		} else if (sscanf(line, "default-user %d", &n) == 1 && n >= 0 && n < MAXREG) {
 			def_user = n;
 		} else if (sscanf(line, "default-kernel %d", &n) == 1 && n >= 0 && n < MAXREG) {
@@ -374,7 +360,7 @@ static int load_map(const char *path)
 	}
 	fclose(f);
 	qsort(ranges, nranges, sizeof(*ranges), cmp_range);
-	qsort(entries, nentries, sizeof(*entries), cmp_entry);
+	qsort(entries, nentries, sizeof(*entries), cmp_range);
 	for (i = 1; i < nranges; i++)
 		if (ranges[i].start < ranges[i - 1].end) {
 			fail("overlapping ranges in %s", path);

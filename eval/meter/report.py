@@ -158,7 +158,8 @@ def write_csv(rows, head, path):
                        ["" if r[-1] is None else "%.3f" % r[-1]])
 
 
-def markdown(rows, head, regions, events, boots):
+def layout(rows, head, regions):
+    """(row index, profiles in order, headline points present, regions with any count)"""
     idx = {(r[0], r[1], r[2]): r for r in rows}
     profs = []
     for r in rows:
@@ -166,6 +167,11 @@ def markdown(rows, head, regions, events, boots):
             profs.append(r[0])
     keys = [k for k in HEADLINE if any((p,) + k in idx for p in profs)]
     shown = [c for c in regions if any(r[head.index(c)] for r in rows)]
+    return idx, profs, keys, shown
+
+
+def markdown(rows, head, regions, events, boots):
+    idx, profs, keys, shown = layout(rows, head, regions)
     ev = [c for c in events if any(r[head.index(c)] for r in rows)]
     out = ["Exact guest instructions per call, counted by the TCG plugin eval/meter/meter.c (boots per "
            "profile: %s; the median of each cell over boots).  *net* subtracts the profile's null_call "
@@ -190,13 +196,7 @@ def plot(rows, head, regions, path, title_extra=""):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    idx = {(r[0], r[1], r[2]): r for r in rows}
-    profs = []
-    for r in rows:
-        if r[0] not in profs:
-            profs.append(r[0])
-    keys = [k for k in HEADLINE if any((p,) + k in idx for p in profs)]
-    shown = [c for c in regions if any(r[head.index(c)] for r in rows)]
+    idx, profs, keys, shown = layout(rows, head, regions)
     fig, axes = plt.subplots(1, len(keys), figsize=(max(6, 2.2 * len(keys)), 4.5), squeeze=False)
     colours = plt.get_cmap("tab10")
     for ax, k in zip(axes[0], keys):
