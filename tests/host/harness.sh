@@ -116,5 +116,5 @@ expect_fail "PROFILES=linux leaves a UKL test nothing to check: it fails" "leave
 expect_ok "PROFILES=\"linux ukl-ret\" gives ukl-ret" up "linux ukl-ret"
 expect_grep "... only" "^set: ukl-ret$" "$T_TMP/out"
 expect_ok "no PROFILES: the CI matrix" up ""
-expect_grep "... every mechanism once (ukl, ukl-shortcut, ukl-ret-pf-df)" "^set: ukl ukl-shortcut ukl-ret-pf-df$" "$T_TMP/out"
+expect_grep "... every mechanism once (ukl, ukl-shortcut, ukl-ret-pf-df, ukl-direct)" "^set: ukl ukl-shortcut ukl-ret-pf-df ukl-direct$" "$T_TMP/out"
 t_done
