@@ -145,7 +145,7 @@ help:
 	@echo '  PIN=N                run QEMU on host CPU N only (taskset)'
 	@echo '  METER=1              the exact instruction meter (TCG plugin, eval/meter/): make run writes'
 	@echo '                       out/APP/PROFILE/meter.csv; bench adds instructions per request'
-	@echo '                       (out/eval/bench/meter.md).  eval-micro meters by default (calls by'
+	@echo '                       (out/eval/bench/meter.md, fig8).  eval-micro meters by default (calls by'
 	@echo '                       region: out/eval/meter/calls.csv, fig7); METER=0 turns it off'
 	@echo '  APPEND="..."         extra kernel command-line words'
 	@echo '  FORCE=1              run the kernel'"'"'s own make even when its stamp says up to date'

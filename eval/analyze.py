@@ -707,6 +707,8 @@ def aggregate_bench(outdir):
     with open(os.path.join(res, "report.md"), "w") as f:
         f.write("# ukl memcached bench report (make bench)\n\n%s\n## Figure\n\n"
                 "![Fig 6: memcached latency vs offered load](../fig6.png)\n" % bench_markdown(res, 2))
+        if os.path.exists(os.path.join(res, "meter.md")):
+            f.write("\n![Fig 8: memcached instructions per request by region](../fig8.png)\n")
     return lines
 
 
@@ -765,6 +767,9 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     write_summary(rows, os.path.join(a.out, "summary.csv"))
     figs = [] if a.no_plots else plots(rows, a.out, a.fig or [1, 2, 4, 6], bench, units)
+    if bench and os.path.exists(os.path.join(a.out, "bench", "meter.md")) and \
+            os.path.exists(os.path.join(a.out, "fig8.png")):
+        figs.append(("fig8.png", "Fig 8: memcached instructions per request by region"))
     meter = None
     if glob.glob(os.path.join(a.raw, "*", "boot-*", "meter-counts.csv")) and (not a.fig or 7 in a.fig):
         sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "meter"))

@@ -23,8 +23,8 @@ bracket: the call of an empty function); net_ratio_vs_linux = net / linux's net.
 --bench reads RES/PROFILE/boot-N/meter-counts.csv (rows "snap begin" and "snap end" around the
 metered requests) and meter.json (mcload's count of them) and writes RES/meter.csv
   profile,boots,requests,<regions>,<events>,total,ratio_vs_linux,ratio_min,ratio_max
-(per request; the median over boots, and the spread of the total's ratio over boots) and
-RES/meter.md.  These counts hold everything every vCPU executed between the snapshots: the
+(per request; the median over boots, and the spread of the total's ratio over boots),
+RES/meter.md and RES/../fig8.png (stacked by region).  These counts hold everything every vCPU executed between the snapshots: the
 requests, the idle loop and timer ticks of the window, and connecting the load's connections.
 """
 import json
@@ -38,6 +38,7 @@ import sys
 BASE = "linux"
 CAL = "meter_loop"
 CAL_N = 2000
+FIG8 = "Fig 8: memcached instructions per request by region, ratio vs linux on top (TCG plugin meter)"
 HEADLINE = [("getppid", 0), ("clock_gettime", 0), ("read", 1), ("write", 1), ("sendto_unix", 1),
             ("recvfrom_unix", 1), ("sendto_tcp", 1), ("recvfrom_tcp", 1), ("epoll", 10), ("ctxsw_pipe", 0)]
 
@@ -283,10 +284,39 @@ def bench(res):
     for r in rows:
         md.append("| %s | %d | %d | %s | %.0f | %.3f (%.3f..%.3f) |" % (
             r[0], r[1], r[2], " | ".join("%.1f" % r[head.index(c)] for c in shown), r[-4], r[-3], r[-2], r[-1]))
+    plot_requests(rows, head, regions, os.path.join(os.path.dirname(os.path.abspath(res)), "fig8.png"))
     text = "\n".join(md) + "\n"
     with open(os.path.join(res, "meter.md"), "w") as f:
         f.write(text)
     return text
+
+
+def plot_requests(rows, head, regions, path):
+    """fig 8: memcached instructions per request, one stacked bar per profile; returns its title"""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = [c for c in regions if any(r[head.index(c)] for r in rows)]
+    fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(rows) + 2), 4.5))
+    colours = plt.get_cmap("tab10")
+    bottom = [0.0] * len(rows)
+    for i, c in enumerate(shown):
+        vals = [r[head.index(c)] for r in rows]
+        ax.bar(range(len(rows)), vals, bottom=bottom, color=colours(i % 10), label=c)
+        bottom = [b + v for b, v in zip(bottom, vals)]
+    for x, r in enumerate(rows):
+        ax.text(x, bottom[x], "%.3f" % r[-3], ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(range(len(rows)))
+    ax.set_xticklabels([r[0] for r in rows], rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("guest instructions per request (exact)")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    title = FIG8
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, metadata={"Title": title, "Description": " | ".join(shown)})
+    plt.close(fig)
+    return title
 
 
 def main():
