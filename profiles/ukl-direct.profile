@@ -1,6 +1,6 @@
 # Profile: UKL direct.  The ukl profile's kernel (same objects) booted with ukl_ret=1, the
 # app's call sites bound per call at link time (scripts/kernel.sh, binding.txt in the image):
-# every site whose system call has a direct entry (include/linux/ukl.h, UKL_DIRECT_CALLS:
+# every site whose system call has a direct entry (the list in include/linux/ukl.h:
 # getppid, read, write, pread64, pwrite64, sendto, recvfrom, sendmsg, recvmsg, accept4,
 # epoll_wait, epoll_pwait, epoll_ctl, futex, clock_gettime) calls ukl_direct_NAME, which
 # calls the system call's own function with the arguments in registers (no pt_regs built,

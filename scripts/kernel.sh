@@ -150,7 +150,7 @@ link_app() {
 	for n in $direct; do
 		[ "$n" = all ] || [[ $available == *" $n "* ]] ||
 			die "profile $LINK_PROFILE: PROFILE_SYSCALL_DIRECT names '$n', which has no direct entry in this kernel" \
-				"pick from: $available(include/linux/ukl.h, UKL_DIRECT_CALLS)"
+				"pick from: $available(the list in include/linux/ukl.h)"
 	done
 	{
 		echo "# system call binding of $(basename "$(dirname "$app_o")") in profile $LINK_PROFILE (scripts/kernel.sh)"

@@ -103,14 +103,11 @@ fi
 choice=$("$UKL_TOP/scripts/accel.sh" $([ $icount = 0 ] || echo --icount) "$accel") || exit 126
 accel=${choice%%:*}
 note "accelerator $choice"
-if [ $accel = kvm ]; then cpu=(-accel kvm -cpu host); else cpu=(-accel tcg -cpu max); fi
+# the meter's inline counters are shared by all vCPUs: one TCG thread runs them in turn, so
+# no count is lost (eval/meter/meter.c)
+if [ $accel = kvm ]; then cpu=(-accel kvm -cpu host); else cpu=(-accel "tcg${meter:+,thread=single}" -cpu max); fi
 [ $icount = 0 ] || cpu+=(-icount shift=0)
-# the meter's inline counters are shared by all vCPUs: one TCG thread runs them in turn, and
-# the plugin moves the counts to the vCPU that ran them at each switch (eval/meter/meter.c)
-if [ -n "$meter" ]; then
-	cpu=(-accel tcg,thread=single -cpu max -plugin "$plugin,map=$meter,out=$meter_out${meter_ctl:+,ctl=$meter_ctl}${meter_pcs:+,pcs=$meter_pcs}")
-	[ $icount = 0 ] || cpu+=(-icount shift=0)
-fi
+[ -z "$meter" ] || cpu+=(-plugin "$plugin,map=$meter,out=$meter_out${meter_ctl:+,ctl=$meter_ctl}${meter_pcs:+,pcs=$meter_pcs}")
 
 # The guest's TSC rate on the command line instead of a calibration against the PIT, which
 # under TCG fails or varies from boot to boot: under TCG the guest's TSC is the host's (its
