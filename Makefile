@@ -16,7 +16,10 @@ MEM      ?= 512M
 SMP      ?= 2
 APPEND   ?=
 V        ?= 0
-export V FORCE UKL_CACHE UKL_BUILD UKL_OUT UKL_JOBS CCACHE PROFILES BOOTS ONLY SCALE
+export V FORCE UKL_CACHE UKL_BUILD UKL_OUT UKL_JOBS CCACHE PROFILES BOOTS ONLY SCALE REQUESTS SOAK
+# Debian's python3 (with python3-matplotlib from scripts/setup.sh) before any other on PATH,
+# such as a pyenv shim without the figures' packages
+export PATH := /usr/bin:$(PATH)
 
 S := scripts
 OUTDIR = out/$(APP)/$(PROFILE)
@@ -72,7 +75,7 @@ test:
 eval:
 	@$(S)/setup.sh --check-or-install
 	@export UKL_EVAL_RUN=$$(date -u +%Y%m%dT%H%M%SZ)-$$$$ && eval/micro.sh && \
-		APP=memcached eval/bench.sh && eval/analyze.py
+		APP=memcached eval/bench.sh && PROFILES="$(REDIS_PROFILES)" eval/redis.sh && eval/analyze.py
 
 eval-micro:
 	@$(S)/setup.sh --check-or-install
@@ -83,8 +86,12 @@ eval-micro:
 # RATES="" (set, empty): closed loop only, no open-loop sweep and so no fig 6
 bench:
 	@$(S)/setup.sh --check-or-install
+ifeq ($(APP),redis)
+	@eval/redis.sh
+else
 	@APP=$(APP) eval/bench.sh
 	$(if $(and $(filter-out undefined,$(origin RATES)),$(if $(strip $(RATES)),,1)),@echo "ukl: bench: RATES is empty: closed loop only (no fig 6)",@eval/analyze.py --fig 6)
+endif
 
 plots:
 	@eval/analyze.py
@@ -121,11 +128,13 @@ help:
 	@echo '  kernel       build the kernel objects of $$PROFILE (shared by all apps)'
 	@echo '  app          build $$APP for $$PROFILE'"'"'s app flavour'
 	@echo '  eval         the paper'"'"'s figures: microbenchmarks (apps/lebench) on every profile and'
-	@echo '               the memcached bench, BOOTS boots each in alternation; writes'
-	@echo '               out/eval/{raw/,bench/,summary.csv,report.md,fig1,2,4,6.png}'
+	@echo '               the memcached and redis benches, BOOTS boots each in alternation; writes'
+	@echo '               out/eval/{raw/,bench/,redis/,summary.csv,report.md,fig1,2,4,6.png,redis/fig5.png}'
 	@echo '  eval-micro   only the microbenchmarks (figs 1, 2, 4)'
 	@echo '  bench        memcached: stock and UKL boots alternating under eval/loadgen/mcload; prints'
-	@echo '               throughput and p99 ratios UKL/stock; out/eval/bench/, fig6.png'
+	@echo '               throughput and p99 ratios UKL/stock; out/eval/bench/, fig6.png.  APP=redis:'
+	@echo '               fig 5, redis-benchmark (100 clients, 3 threads) on linux and the fast-path'
+	@echo '               profiles (eval/redis.sh): out/eval/redis/{report.md,redis.csv,fig5.png}'
 	@echo '  plots, figN  redo summary/report/figures (fig1 fig2 fig4 fig6 fig7) from saved data, no boot'
 	@echo '  repin        accept a new Debian version: make repin INPUT=linux VERSION=6.12.x-y'
 	@echo '  clean        remove build/ and out/ (the download cache and ccache stay)'
@@ -153,5 +162,7 @@ help:
 	@echo '                       SCALE=1 (iteration factor); ONLY=getppid,read (lebench tests);'
 	@echo '                       NULL_CALL_TOL (empty-call band: 0.05 with ICOUNT=1, else 0.5), EXTRA_BOOTS=3'
 	@echo '                       test: the UKL profiles to run (all, or a list)'
+	@echo '  REDIS_PROFILES=...   make eval: the redis profiles (default: linux ukl-ret-byp ukl-shortcut ukl-direct)'
+	@echo '  REQUESTS=100000      bench APP=redis: requests per test; SOAK=300: repeat the load for 300 s per boot'
 	@echo '  V=1                  show full commands and build output'
 	@echo '  UKL_CACHE=dir        download cache (default ~/.cache/ukl); CCACHE=0 disables ccache'

@@ -762,6 +762,15 @@ def main():
                          "out/eval/bench/report.md; `make eval` measures both in one run.\n" % why)
         else:
             btext = "Not run in this run (`make eval` runs it after the microbenchmarks).\n"
+        rdir = os.path.join(a.out, "redis")
+        if os.path.exists(os.path.join(rdir, "report.md")):
+            ok, why = same_run(env, read_env(os.path.join(rdir, "env.txt")))
+            if ok:
+                rtext = open(os.path.join(rdir, "report.md")).read().replace("](fig5.png)", "](redis/fig5.png)")
+                btext += "\n" + "\n".join(("##" + l) if l.startswith("#") else l for l in rtext.splitlines()) + "\n"
+            else:
+                btext += ("\nredis (fig 5) left out: out/eval/redis/ is not from this run: %s.  Its own report is "
+                          "out/eval/redis/report.md.\n" % why.replace("bench", "redis bench"))
     except DataError as e:
         sys.exit("ukl: error: %s" % e)
     os.makedirs(a.out, exist_ok=True)

@@ -10,21 +10,23 @@
 #   APP_DESC        one line on what it is
 #   APP_KIND        app (default) or library (installed into the flavour's sysroot)
 #   APP_SOURCE      local (sources in apps/NAME/) or an input name from inputs.lock
-#   APP_BUILD       cc (compile APP_SRCS) or autotools (configure && make)
+#   APP_BUILD       cc (compile APP_SRCS), autotools (configure && make) or make (the source's
+#                   own Makefile, given CC, CFLAGS, LDFLAGS and APP_MAKE_OPTS on its command line)
 #   APP_SRCS        cc: the C files, relative to apps/NAME/
 #   APP_DEPENDS     libraries (recipes of kind library) built first
 #   APP_AUTORECONF  yes: run autoreconf -fi before configure
 #   APP_CONF_OPTS   autotools: extra configure options ($SYSROOT is the flavour's sysroot)
+#   APP_MAKE_OPTS   make: variables and targets for make
 #   APP_CFLAGS      extra compiler flags
-#   APP_BIN         the program (relative to the build dir for autotools)
+#   APP_BIN         the program (relative to the build dir for autotools and make)
 #   APP_ARGS        default command line
 #   APP_PORT        guest TCP port the runner forwards a host port to
-#   APP_PROTOCOL    what scripts/demo.sh speaks to APP_PORT (memcache)
+#   APP_PROTOCOL    what make demo (scripts/boot-app.sh --demo) speaks to APP_PORT (memcache, redis)
 # Builds land in $UKL_BUILD/apps/FLAVOUR/NAME; libraries install into $UKL_BUILD/apps/FLAVOUR/sysroot.
 . "$(dirname "$0")/lib.sh"
 
 RECIPE_KEYS="APP_DESC APP_KIND APP_SOURCE APP_BUILD APP_SRCS APP_DEPENDS APP_AUTORECONF
-	APP_CONF_OPTS APP_CFLAGS APP_BIN APP_ARGS APP_PORT APP_PROTOCOL"
+	APP_CONF_OPTS APP_MAKE_OPTS APP_CFLAGS APP_BIN APP_ARGS APP_PORT APP_PROTOCOL"
 
 known_apps() { (cd "$UKL_TOP/apps" && for d in */recipe; do printf '%s ' "${d%/recipe}"; done); }
 
@@ -44,8 +46,8 @@ load_recipe() {
 	[ -n "${APP_SOURCE:-}" ] || die "apps/$name/recipe: APP_SOURCE is missing" "set APP_SOURCE=local or an input name from inputs.lock"
 	case ${APP_BUILD:-} in
 	cc) [ -n "${APP_SRCS:-}" ] || die "apps/$name/recipe: APP_BUILD=cc needs APP_SRCS" ;;
-	autotools) ;;
-	*) die "apps/$name/recipe: APP_BUILD must be cc or autotools, not '${APP_BUILD:-}'" ;;
+	autotools|make) ;;
+	*) die "apps/$name/recipe: APP_BUILD must be cc, autotools or make, not '${APP_BUILD:-}'" ;;
 	esac
 	if [ "$APP_KIND" = app ]; then
 		[ -n "${APP_BIN:-}" ] || die "apps/$name/recipe: APP_BIN is missing" "name the program the build produces"
@@ -132,6 +134,13 @@ build() {
 		if [ "$APP_KIND" = library ]; then
 			run_logged INSTALL "$name into the $flavour sysroot" "$dir/install.log" make -C "$dir" install
 		fi ;;
+	make)
+		srcdir=$("$UKL_TOP/scripts/fetch.sh" --path "$APP_SOURCE")
+		cp -a "$srcdir/." "$dir/"
+		rm -f "$dir/.ukl-unpacked"
+		# shellcheck disable=SC2086
+		run_long MAKE "$name ($flavour)" "$dir/make.log" make -C "$dir" -j"$UKL_JOBS" \
+			CC="$CC" CFLAGS="$CFLAGS $CPPFLAGS" LDFLAGS="$LDFLAGS" $(echo ${APP_MAKE_OPTS:-}) ;;
 	esac
 	if [ "$APP_KIND" = app ]; then
 		[ -x "$dir/$APP_BIN" ] || die "building $name produced no $APP_BIN" "check the logs in ${dir#"$UKL_TOP"/}"

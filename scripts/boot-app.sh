@@ -55,8 +55,12 @@ if [ -z "$APP_PORT" ]; then
 	"$UKL_TOP/scripts/run.sh" "${opts[@]}" "$out/bzImage" "$out/initramfs.cpio.gz" -- "${args[@]}"
 	exit
 fi
-[ "$APP_PROTOCOL" = memcache ] || die "apps/$app/recipe: the demo cannot speak APP_PROTOCOL='$APP_PROTOCOL'" \
-	"set APP_PROTOCOL=memcache or teach scripts/boot-app.sh the protocol"
+case $APP_PROTOCOL in
+memcache) client=$UKL_TOP/scripts/memcache.py ;;
+redis) client=$UKL_TOP/scripts/resp.py ;;
+*) die "apps/$app/recipe: the demo cannot speak APP_PROTOCOL='$APP_PROTOCOL'" \
+	"set APP_PROTOCOL=memcache or redis, or teach scripts/boot-app.sh the protocol" ;;
+esac
 "$UKL_TOP/scripts/run.sh" --quiet "${opts[@]}" "$out/bzImage" "$out/initramfs.cpio.gz" -- "${args[@]}" &
 runner=$!
 trap 'kill -TERM $runner 2>/dev/null; wait $runner 2>/dev/null' EXIT
@@ -64,7 +68,7 @@ for _ in $(seq 50); do [ -s "$portfile" ] && break; kill -0 $runner 2>/dev/null 
 [ -s "$portfile" ] || { wait $runner; exit 1; }
 port=$(cat "$portfile"); rm -f "$portfile"
 note "waiting for $app on 127.0.0.1:$port (console: out/$app/$profile/run.log)"
-if ! "$UKL_TOP/scripts/memcache.py" --wait 120 "127.0.0.1:$port" demo; then
+if ! "$client" --wait 120 "127.0.0.1:$port" demo; then
 	kill -0 $runner 2>/dev/null || { rc=0; wait $runner || rc=$?; die "the guest ended (status $rc) before $app answered" "see out/$app/$profile/run.log"; }
 	die "$app did not answer on 127.0.0.1:$port within 120 s" "see out/$app/$profile/run.log"
 fi

@@ -12,7 +12,7 @@ want="$(cat "$glibc/.ukl-built") $(hash_of_files "$UKL_TOP"/glue/*.c "$UKL_TOP/g
 if ! [ -f "$out/.ukl-built" ] || [ "$(cat "$out/.ukl-built")" != "$want" ]; then
 	rm -rf "$out"
 	mkdir -p "$out"
-	for c in crtbegin libgcc-nrz; do
+	for c in crtbegin libgcc-nrz libm-nrz; do
 		step CC "glue/$c.o" >&2
 		gcc -O2 -g -mcmodel=kernel -mno-red-zone -fno-pie -fno-pic -mstack-protector-guard-reg=fs \
 			-c "$UKL_TOP/glue/$c.c" -o "$out/$c.o"

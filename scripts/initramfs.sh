@@ -36,8 +36,8 @@ cp "$BUSYBOX" "$stage/bin/busybox"
 cp "$tools/qemu-exit" "$tools/ukl-guard" "$stage/bin/"
 install -m 755 "$UKL_TOP/scripts/initramfs/init" "$stage/init"
 if [ "$flavour" = stock ]; then
-	cp "$bin" "$stage/app/$APP_BIN"
-	exec_path=/app/$APP_BIN
+	cp "$bin" "$stage/app/${APP_BIN##*/}"
+	exec_path=/app/${APP_BIN##*/}
 else
 	# the app is part of the kernel: executing a file that starts with \177UKL starts it
 	printf '\177UKL\n' >"$stage/UKL"

@@ -146,7 +146,11 @@ link_app() {
 	# to the kernel's direct entry ukl_direct_NAME when the profile asks for it and the kernel
 	# has one (PROFILE_SYSCALL_DIRECT: a list of names, or "all"), else to the profile's entry
 	direct=" $(conf_get "$(profile_file "$LINK_PROFILE")" PROFILE_SYSCALL_DIRECT) "
-	available=" $(nm "$KBUILD/arch/x86/entry/entry_64_ukl.o" 2>/dev/null | awk '$2 == "T" && $3 ~ /^ukl_direct_/ && $3 !~ /^ukl_direct_(c_|exit$)/ {sub(/^ukl_direct_/, "", $3); printf "%s ", $3}') "
+	# the direct entries this tree has: its entry object, brought up to date first (on a cold
+	# tree this also runs the kernel's prepare step; the link below builds everything else)
+	run_logged KENTRY "profile $PROFILE: arch/x86/entry/entry_64_ukl.o" "$KBUILD/entry.log" \
+		kmake arch/x86/entry/entry_64_ukl.o
+	available=" $(nm "$KBUILD/arch/x86/entry/entry_64_ukl.o" | awk '$2 == "T" && $3 ~ /^ukl_direct_/ && $3 !~ /^ukl_direct_(c_|exit$)/ {sub(/^ukl_direct_/, "", $3); printf "%s ", $3}') "
 	for n in $direct; do
 		[ "$n" = all ] || [[ $available == *" $n "* ]] ||
 			die "profile $LINK_PROFILE: PROFILE_SYSCALL_DIRECT names '$n', which has no direct entry in this kernel" \

@@ -45,7 +45,7 @@ map() {
 	# the C runtime, by name: the UKL glibc and the stock one, libgcc, crt files, the glue
 	gcclib=$(dirname "$(gcc -print-libgcc-file-name)")
 	for f in "$UKL_BUILD"/glibc/sysroot/lib/{libc.a,libm.a,crt1.o,crti.o} \
-		"$gcclib"/{libgcc.a,libgcc_eh.a} "$UKL_BUILD"/glue/{crtbegin.o,libgcc-nrz.o} \
+		"$gcclib"/{libgcc.a,libgcc_eh.a} "$UKL_BUILD"/glue/{crtbegin.o,libgcc-nrz.o,libm-nrz.o} \
 		/usr/lib/x86_64-linux-gnu/{libc.a,libm-2.36.a,crt1.o,crti.o}; do
 		[ -f "$f" ] && rt+=(--runtime "$f")
 	done

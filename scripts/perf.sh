@@ -100,7 +100,7 @@ profile_one() {
 	local symfs=()
 	if [ "$flavour" = stock ]; then
 		mkdir -p "$dir/symfs/app"
-		cp "$("$UKL_TOP/scripts/app.sh" --bin "$app" stock)" "$dir/symfs/app/$APP_BIN"
+		cp "$("$UKL_TOP/scripts/app.sh" --bin "$app" stock)" "$dir/symfs/app/${APP_BIN##*/}"
 		ln -sf "$out/vmlinux" "$dir/symfs/vmlinux"
 		symfs=(--symfs "$dir/symfs")
 	fi

@@ -26,6 +26,7 @@ PACKAGES=(
 	busybox-static    # the initramfs userspace
 	qemu-system-x86   # the guest
 	libmemcached-tools  # memccapable & co. for the memcached tests
+	redis-tools       # redis-cli and redis-benchmark for the redis tests and figure 5
 	python3-matplotlib  # eval/ figures
 	netcat-openbsd    # nc, for talking to a guest by hand
 	linux-perf        # make perf: perf in the guest (copied with its libraries) and on the host

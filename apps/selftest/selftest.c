@@ -6,8 +6,8 @@
  * exits with the number of failed checks (capped at 100).  Options:
  *   --expect-cpl N   fail the CPL check unless the app runs at privilege level N
  *   --expect-release P  fail the uname check unless the kernel release starts with P
- *   --only A,B,...   run only these groups of checks (cpl ids files uaccess memory tls threads
- *                    signals restart stack events sockets vdso fork progress ret tcp smp
+ *   --only A,B,...   run only these groups of checks (fresh runs only when named here) (cpl ids files uaccess memory tls threads
+ *                    signals restart stack events sockets vdso fork fresh progress ret tcp smp
  *                    int3 trapflag sigframe tracer direct)
  *   --expect-cpus N  fail the smp group unless N CPUs are online (the harness gives QEMU's
  *                    vCPU count); with 2 or more it migrates, faults, takes signals and has
@@ -19,6 +19,7 @@
  *                    kernel) a missing counter is a failure; without an expectation the
  *                    counter is only reported.
  *   --exit N         print nothing, exit with N (exit-status propagation)
+ *   --list           print the names of the groups a run without --only runs, one per line
  *   --crash stack-user|stack-kernel  push onto an unmapped stack (fault reporting)
  *   --crash null|abort|ill|bus|sysrq  die as a buggy server does (crash reports): a NULL
  *                    write, abort(), ud2, a read past a file's end, a panic on the app's behalf
@@ -107,6 +108,31 @@ static int cpl(void)
 
 	asm volatile("mov %%cs, %0" : "=r"(cs));
 	return cs & 3;
+}
+
+/*
+ * ---- child processes.  A UKL image holds one copy of the app's data, linked into the
+ * kernel: fork() of a UKL process is refused (EBUSY), and so is a second start of the image
+ * while one runs (the fork group checks both).  A check that only needs a second process
+ * makes one that shares the address space instead, as posix_spawn does: clone with CLONE_VM
+ * and a stack of its own, on every profile alike.  fn ends the child with _exit or its
+ * return value.  One child's stack at a time: the caller waits for it before the next.
+ */
+static int child_exit(void *code) { _exit((int)(long)code); }
+
+static pid_t spawn_child(int (*fn)(void *), void *arg)
+{
+	static char *stack;
+	size_t len = 256 << 10;
+
+	if (stack)
+		munmap(stack, len);
+	stack = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED) {
+		stack = NULL;
+		return -1;
+	}
+	return clone(fn, stack + len, CLONE_VM | SIGCHLD, arg);
 }
 
 static void t_cpl(void)
@@ -200,9 +226,7 @@ static void t_uaccess(void)
 	n = getsockname(fd, (struct sockaddr *)&st_addr, (socklen_t *)kaddr);
 	check(n == -1 && errno == EFAULT, "... with its length at a kernel address outside the app: EFAULT (got %zd)", n);
 	close(fd);
-	pid = fork();
-	if (pid == 0)
-		_exit(3);
+	pid = spawn_child(child_exit, (void *)3L);
 	st_status = -1;
 	n = waitpid(pid, &st_status, 0);
 	check(n == pid && WIFEXITED(st_status) && WEXITSTATUS(st_status) == 3,
@@ -985,25 +1009,115 @@ static void t_vdso(void)
 	check(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0) == 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) through the C library");
 }
 
-/* ---- fork */
+/*
+ * ---- fork: a second process with its own view of the app's data.  On stock Linux fork()
+ * gives the child copies; a UKL image holds one copy, linked into the kernel, so the kernel
+ * must either give the child private copies or refuse the fork (EBUSY, with a console line
+ * naming the limit).  Either way the parent never sees the child's writes: the global, the
+ * bss, and the malloc arena (the child's malloc must not take the parent's free chunk).  A
+ * second start of the image while this one runs is refused with EBUSY on UKL and runs on
+ * stock Linux.
+ */
+static int fork_data = 1;
+static long fork_bss;
+
+static int child_pipe(void *fd)
+{
+	write((int)(long)fd, "F", 1);
+	_exit(42);
+}
+
+static int child_exec_self(void *unused)
+{
+	char *argv[] = { "selftest", "--exit", "5", NULL };
+
+	(void)unused;
+	execv("/proc/self/exe", argv);
+	_exit(errno == EBUSY ? 200 : 201);
+}
+
 static void t_fork(void)
 {
 	int fds[2], status = -1;
-	char c = 0;
+	char c = 0, *freed, *again;
 	pid_t pid;
 
 	pipe(fds);
-	pid = fork();
-	if (pid == 0) {
-		write(fds[1], "F", 1);
-		_exit(42);
-	}
-	check(pid > 0, "fork");
+	pid = spawn_child(child_pipe, (void *)(long)fds[1]);
+	check(pid > 0, "a child process (clone with CLONE_VM, as posix_spawn does)");
 	check(read(fds[0], &c, 1) == 1 && c == 'F', "the child writes to a pipe");
 	check(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 42,
 	      "waitpid sees the child's exit status 42");
 	close(fds[0]);
 	close(fds[1]);
+
+	freed = malloc(100);
+	free(freed);			/* the next malloc(100) of this process takes it back */
+	errno = 0;
+	pid = fork();
+	if (pid == 0) {
+		char *mine = malloc(100);
+
+		fork_data = 2;
+		fork_bss = 2;
+		memset(mine, 'c', 100);
+		_exit(7);
+	}
+	if (pid > 0) {
+		check(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 7,
+		      "fork(): the child ran and exited 7");
+	} else {
+		check(cpl() == 0 && errno == EBUSY,
+		      "fork() of a UKL process is refused with EBUSY (one copy of its data): %s",
+		      strerror(errno));
+	}
+	check(fork_data == 1 && fork_bss == 0,
+	      "the parent never sees the child's writes to a global (%d) or to bss (%ld)", fork_data, fork_bss);
+	again = malloc(100);
+	check(again == freed, "the child's malloc is its own: the parent's next malloc(100) gets its freed chunk back");
+	free(again);
+
+	pid = spawn_child(child_exec_self, NULL);
+	status = -1;
+	waitpid(pid, &status, 0);
+	if (cpl() == 0)
+		check(WIFEXITED(status) && WEXITSTATUS(status) == 200,
+		      "a second start of the image while this one runs is refused with EBUSY (status %#x)", status);
+	else
+		check(WIFEXITED(status) && WEXITSTATUS(status) == 5,
+		      "a second copy of the program runs beside this one (status %#x)", status);
+}
+
+/*
+ * ---- fresh: each start of the image begins with the app's data as the image has it (no
+ * value an earlier start left in .data, .bss or the TLS template), then dirties all three and
+ * leaves two threads running (one blocked, one busy in system calls) for exit_group to kill.
+ * Run it in two starts of one boot (init's ukl.starts=2): the second sees none of the first.
+ */
+static int fresh_data = 41;
+static long fresh_bss[512];
+static __thread int fresh_tls = 7;
+
+static void *fresh_blocked(void *a) { pause(); return a; }
+static void *fresh_busy(void *a) { for (;;) getppid(); return a; }
+
+static void t_fresh(void)
+{
+	pthread_t t1, t2;
+	long dirty = 0;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(fresh_bss) / sizeof(fresh_bss[0]); i++)
+		dirty |= fresh_bss[i];
+	check(fresh_data == 41 && !dirty && fresh_tls == 7,
+	      "this start sees the image's data: .data %d (41), .bss %s, TLS %d (7)",
+	      fresh_data, dirty ? "dirty" : "zero", fresh_tls);
+	fresh_data = 42;
+	memset(fresh_bss, 0xa5, sizeof(fresh_bss));
+	fresh_tls = 8;
+	check(pthread_create(&t1, NULL, fresh_blocked, NULL) == 0 &&
+	      pthread_create(&t2, NULL, fresh_busy, NULL) == 0,
+	      "two threads left running (blocked, busy) when the app exits");
 }
 
 /*
@@ -1625,25 +1739,31 @@ static void on_edit(int sig, siginfo_t *si, void *p)
 }
 
 /* in a child: how does it end? "exit N" or "signal N" */
+struct dbg_child { int edit; void *handler; };
+
+static int dbg_child(void *arg)
+{
+	struct dbg_child *d = arg;
+	struct sigaction sa = { 0 };
+
+	dbg_edit = d->edit;
+	if (d->handler) {
+		sa.sa_handler = (void (*)(int))d->handler;
+	} else {
+		sa.sa_sigaction = on_edit;
+		sa.sa_flags = SA_SIGINFO;
+	}
+	sigaction(SIGUSR1, &sa, NULL);
+	raise(SIGUSR1);
+	_exit(0);
+}
+
 static int dbg_child_status(int edit, void *handler)
 {
-	struct sigaction sa = { 0 };
+	struct dbg_child d = { edit, handler };
 	int status = -1;
-	pid_t pid = fork();
 
-	if (pid == 0) {
-		dbg_edit = edit;
-		if (handler) {
-			sa.sa_handler = (void (*)(int))handler;
-		} else {
-			sa.sa_sigaction = on_edit;
-			sa.sa_flags = SA_SIGINFO;
-		}
-		sigaction(SIGUSR1, &sa, NULL);
-		raise(SIGUSR1);
-		_exit(0);
-	}
-	waitpid(pid, &status, 0);
+	waitpid(spawn_child(dbg_child, &d), &status, 0);
 	return status;
 }
 
@@ -1672,18 +1792,21 @@ static int dbg_stopped(pid_t pid, int sig)
 
 #define DR(n) offsetof(struct user, u_debugreg[n])
 
+static int dbg_traced(void *unused)
+{
+	(void)unused;
+	ptrace(PTRACE_TRACEME, 0, 0, 0);
+	raise(SIGSTOP);
+	_exit(dbg_target() == getppid() ? 0 : 1);
+}
+
 static void t_tracer(void)
 {
 	struct user_regs_struct r, r2;
 	unsigned long dr6, steps = 0, ip = 0;
 	int status = -1, ok;
-	pid_t pid = fork();
+	pid_t pid = spawn_child(dbg_traced, NULL);
 
-	if (pid == 0) {
-		ptrace(PTRACE_TRACEME, 0, 0, 0);
-		raise(SIGSTOP);
-		_exit(dbg_target() == getppid() ? 0 : 1);
-	}
 	if (!dbg_stopped(pid, SIGSTOP)) {
 		check(0, "the traced child stops");
 		kill(pid, SIGKILL);
@@ -1851,7 +1974,7 @@ static const struct {
 	{ "memory", t_memory }, { "tls", t_tls },	  { "threads", t_threads }, { "signals", t_signals },
 	{ "restart", t_restart },
 	{ "stack", t_stack },	{ "events", t_events },	  { "sockets", t_sockets }, { "vdso", t_vdso },
-	{ "fork", t_fork },	{ "progress", t_progress }, { "ret", t_ret }, { "tcp", t_tcp },
+	{ "fork", t_fork },	{ "fresh", t_fresh },	{ "progress", t_progress }, { "ret", t_ret }, { "tcp", t_tcp },
 	{ "smp", t_smp },	{ "int3", t_int3 },	  { "trapflag", t_trapflag }, { "sigframe", t_sigframe },
 	{ "tracer", t_tracer }, { "direct", t_direct },
 };
@@ -1880,11 +2003,20 @@ int main(int argc, char **argv)
 			expect_cpus = atoi(argv[++a]);
 		else if (!strcmp(argv[a], "--only") && a + 1 < argc)
 			only = argv[++a];
+		else if (!strcmp(argv[a], "--list")) {
+			for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+				if (strcmp(groups[i].name, "fresh"))
+					puts(groups[i].name);
+			return 0;
+		}
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("# selftest: pid %d, CPL %d\n", (int)getpid(), cpl());
 	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
 		if (!selected(groups[i].name))
+			continue;
+		/* fresh leaves threads running: only when asked for by name */
+		if (!only && !strcmp(groups[i].name, "fresh"))
 			continue;
 		printf("# %s\n", groups[i].name);
 		groups[i].fn();

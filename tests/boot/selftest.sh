@@ -28,7 +28,30 @@ run_selftest() {
 		env ARGS="--exit 7" TIMEOUT=300 "$TOP/scripts/boot-app.sh" selftest "$profile"
 }
 
+# The app's data in two starts of one boot (init's ukl.starts=2, the fresh group): the first
+# start dirties .data, .bss and its TLS template and exits with two threads running; the
+# second must still see the data as linked.  A fork or a second start while the app runs is
+# refused on a UKL kernel, with one console line each (the fork group checks the errno).
+fresh_twice() {
+	local profile=$1 rc=0 log=$TOP/out/selftest/$1/run.log n
+	env ARGS="--only fork,fresh --expect-cpl $2" APPEND="ukl.starts=2" TIMEOUT=300 \
+		"$TOP/scripts/boot-app.sh" selftest "$profile" >"$T_TMP/console" 2>&1 || rc=$?
+	n=$(tr -d '\r' <"$log" | grep -c '^ok [0-9]* - this start sees the image' || true)
+	if [ $rc = 0 ] && [ "$n" = 2 ]; then
+		ok "$profile: a second start sees the app's data as linked, after a first that dirtied it and exited with live threads"
+	else
+		not_ok "$profile: a second start sees the app's data as linked" "exit $rc, $n of 2 starts clean" \
+			"$(tr -d '\r' <"$log" | grep -E '^(not )?ok|ukl-init: start' | tail -n 12)"
+	fi
+	[ "$2" = 0 ] || return 0
+	expect_grep "$profile: the kernel names the limit when it refuses the fork" \
+		'ukl: fork\(\) of [^ ]+\[[0-9]+\] refused \(EBUSY\)' "$log"
+	expect_grep "$profile: ... and when it refuses a second start while the app runs" \
+		'ukl: /proc/self/exe refused \(EBUSY\): process [0-9]+ runs the application' "$log"
+}
+
 run_selftest linux 3
+fresh_twice linux 3
 # UKL profiles: every group, vdso included (the vDSO runs at CPL 0 and its fallbacks use the
 # call entry); the progress group checks what a fast path must keep (signals within the call
 # that raised them, fairness between a CPU-bound and a syscall-bound thread).
@@ -36,6 +59,7 @@ use_profiles all
 profiles=$UKL_SET
 for profile in $profiles; do
 	run_selftest "$profile" 0
+	fresh_twice "$profile" 0
 	# the debug kernel's checkers were on (a complaint from any of them fails the boot: 123)
 	[ "$profile" = ukl-debug ] && expect_grep "ukl-debug: the selftest ran under lockdep" \
 		'Lock dependency validator' "$TOP/out/selftest/ukl-debug/run.log"

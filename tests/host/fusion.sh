@@ -36,7 +36,10 @@ expect_grep "... and the fuse report counts the named sites and those left on uk
 readelf -SW "$d/ukl-app.o" | grep -oE '\.ukl\.[a-z_]+' | sort -u | tr '\n' ' ' >"$T_TMP/secs"
 expect_grep "its sections are the .ukl.* set the kernel places" '^\.ukl\.bss \.ukl\.data \.ukl\.eh_frame \.ukl\.rodata \.ukl\.tbss \.ukl\.tdata \.ukl\.text $' "$T_TMP/secs"
 
-"$d/selftest" --expect-cpl 3 >"$T_TMP/host-run" 2>&1
+# every group but tracer: its hardware breakpoints need debug registers that a host VM may not
+# honour (this one's are ignored); the boot tests run it in the guest on every profile
+groups=$("$d/selftest" --list 2>/dev/null | grep -vx tracer | paste -sd, -)
+"$d/selftest" --expect-cpl 3 ${groups:+--only "$groups"} >"$T_TMP/host-run" 2>&1
 rc=$?
 guest_tap "$T_TMP/host-run" "host run of the ukl-flavoured selftest"
 [ $rc = 0 ] && ok "the ukl-flavoured selftest passes on the host (exit 0)" || not_ok "ukl-flavoured selftest on the host" "exit $rc"

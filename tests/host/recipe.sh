@@ -25,8 +25,8 @@ printf 'APP_SOURCE=local\nAPP_BUILD=cc\nAPP_SRCS=x.c\n' >"$top/apps/bad/recipe"
 expect_fail "an app recipe without APP_BIN is refused" "APP_BIN is missing" "$a" --show bad
 printf 'APP_SOURCE=nosuchinput\nAPP_BUILD=autotools\nAPP_BIN=x\n' >"$top/apps/bad/recipe"
 expect_fail "an APP_SOURCE not in inputs.lock is refused" "APP_SOURCE 'nosuchinput' is not an input" "$a" --show bad
-printf 'APP_SOURCE=local\nAPP_BUILD=make\nAPP_BIN=x\n' >"$top/apps/bad/recipe"
-expect_fail "an unknown APP_BUILD is refused" "APP_BUILD must be cc or autotools" "$a" --show bad
+printf 'APP_SOURCE=local\nAPP_BUILD=scons\nAPP_BIN=x\n' >"$top/apps/bad/recipe"
+expect_fail "an unknown APP_BUILD is refused" "APP_BUILD must be cc, autotools or make" "$a" --show bad
 
 printf 'APP_SOURCE=local\nAPP_BUILD=cc\nAPP_SRCS=x.c\nAPP_BIN=x\n' >"$top/apps/bad/recipe"
 printf 'int main(void) { return 0 }\n' >"$top/apps/bad/x.c"
