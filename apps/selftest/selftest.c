@@ -28,6 +28,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -1039,7 +1040,8 @@ static int child_exec_self(void *unused)
 static void t_fork(void)
 {
 	int fds[2], status = -1;
-	char c = 0, *freed, *again;
+	char c = 0, *freed, *again, *guard;
+	struct mallinfo2 m0, m1;
 	pid_t pid;
 
 	pipe(fds);
@@ -1051,16 +1053,26 @@ static void t_fork(void)
 	close(fds[0]);
 	close(fds[1]);
 
-	freed = malloc(100);
-	free(freed);			/* the next malloc(100) of this process takes it back */
+	/*
+	 * A chunk too big for the thread's cache goes to an arena bin when freed (the guard keeps
+	 * it from merging with the top chunk): the next malloc of that size takes it back, unless
+	 * a child that shares the arena (main_arena is a global) took it first.
+	 */
+	freed = malloc(4000);
+	guard = malloc(16);
+	free(freed);
+	m0 = mallinfo2();
 	errno = 0;
 	pid = fork();
 	if (pid == 0) {
-		char *mine = malloc(100);
+		char *mine = malloc(4000);
+		int i;
 
 		fork_data = 2;
 		fork_bss = 2;
-		memset(mine, 'c', 100);
+		memset(mine, 'c', 4000);
+		for (i = 0; i < 256; i++)	/* 1 MiB more: the heap grows */
+			memset(malloc(4000), 'c', 4000);
 		_exit(7);
 	}
 	if (pid > 0) {
@@ -1073,9 +1085,14 @@ static void t_fork(void)
 	}
 	check(fork_data == 1 && fork_bss == 0,
 	      "the parent never sees the child's writes to a global (%d) or to bss (%ld)", fork_data, fork_bss);
-	again = malloc(100);
-	check(again == freed, "the child's malloc is its own: the parent's next malloc(100) gets its freed chunk back");
+	m1 = mallinfo2();
+	check(m1.uordblks == m0.uordblks && m1.arena == m0.arena,
+	      "the child's malloc is its own: the parent's arena still has %zu bytes in use (%zu before the fork)",
+	      m1.uordblks, m0.uordblks);
+	again = malloc(4000);
+	check(again == freed, "... and the parent's next malloc(4000) gets its freed chunk back");
 	free(again);
+	free(guard);
 
 	pid = spawn_child(child_exec_self, NULL);
 	status = -1;

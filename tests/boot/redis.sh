@@ -78,9 +78,15 @@ serve() {
 			"Can't save in background: fork: Device or resource busy" "$out/run.log"
 		expect_grep "$profile: ... the kernel names the limit" \
 			'ukl: fork\(\) of [^ ]+\[[0-9]+\] refused \(EBUSY\)' "$out/run.log"
-		expect_grep "$profile: ... and redis keeps serving" '^PONG$' <("${cli[@]}" PING)
+		expect_grep "$profile: ... and redis keeps serving: PING" '^PONG$' <("${cli[@]}" PING)
+		expect_grep "$profile: ... and a write (stop-writes-on-bgsave-error no)" '^OK$' <("${cli[@]}" SET after-bgsave 1)
 	fi
 	wait $writer
+	if grep -q 'requests per second' "$T_TMP/writer" && ! grep -q 'Error' "$T_TMP/writer"; then
+		ok "$profile: ... the writing client saw no error reply (20000 SETs)"
+	else
+		not_ok "$profile: ... the writing client saw no error reply" "$(tr '\r' '\n' <"$T_TMP/writer" | grep -v 'rps=' | grep . | tail -n 3)"
+	fi
 	d1=$("${cli[@]}" DEBUG DIGEST)
 	"${cli[@]}" DEBUG RELOAD >"$T_TMP/reload" 2>&1
 	d2=$("${cli[@]}" DEBUG DIGEST)
