@@ -7,48 +7,19 @@ usage: scripts/memcache.py [--wait SECS] HOST:PORT demo
 --wait retries the first exchange until the server answers (QEMU's port forward accepts
 connections before the guest listens, then drops them).
 """
-import socket
 import sys
-import time
+
+from lineclient import LineClient
 
 
-class Client:
-    def __init__(self, host, port, wait=0.0, timeout=10.0):
-        deadline = time.monotonic() + wait
-        last = None
-        while True:
-            try:
-                self.sock = socket.create_connection((host, port), timeout=timeout)
-                self.buf = b""
-                # prove the server is really there: forwarded-but-unserved connections drop
-                self.sock.sendall(b"version\r\n")
-                self.version = self.line()
-                if not self.version.startswith(b"VERSION "):
-                    raise OSError("unexpected answer to version: %r" % self.version)
-                return
-            except OSError as e:
-                last = e
-                if time.monotonic() >= deadline:
-                    raise OSError("no memcached answering on %s:%d (%s)" % (host, port, last))
-                time.sleep(0.5)
+class Client(LineClient):
+    NAME = "memcached"
 
-    def line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise OSError("connection closed by the server")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def exact(self, n):
-        while len(self.buf) < n:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise OSError("connection closed by the server")
-            self.buf += chunk
-        data, self.buf = self.buf[:n], self.buf[n:]
-        return data
+    def probe(self):
+        self.sock.sendall(b"version\r\n")
+        self.version = self.line()
+        if not self.version.startswith(b"VERSION "):
+            raise OSError("unexpected answer to version: %r" % self.version)
 
     def cmd(self, text):
         self.sock.sendall(text)

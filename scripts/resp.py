@@ -9,46 +9,20 @@ reply as redis-cli --no-raw would show it.  --wait retries the first exchange un
 server answers (QEMU's port forward accepts connections before the guest listens, then
 drops them).
 """
-import socket
 import sys
-import time
+
+from lineclient import LineClient
 
 
-class Client:
+class Client(LineClient):
+    NAME = "redis"
+
     def __init__(self, host, port, wait=0.0, timeout=30.0):
-        deadline = time.monotonic() + wait
-        last = None
-        while True:
-            try:
-                self.sock = socket.create_connection((host, port), timeout=timeout)
-                self.buf = b""
-                # prove the server is really there: forwarded-but-unserved connections drop
-                if self.call("PING") != "PONG":
-                    raise OSError("unexpected answer to PING")
-                return
-            except OSError as e:
-                last = e
-                if time.monotonic() >= deadline:
-                    raise OSError("no redis answering on %s:%d (%s)" % (host, port, last))
-                time.sleep(0.5)
+        super().__init__(host, port, wait, timeout)
 
-    def line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise OSError("connection closed by the server")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def exact(self, n):
-        while len(self.buf) < n:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise OSError("connection closed by the server")
-            self.buf += chunk
-        data, self.buf = self.buf[:n], self.buf[n:]
-        return data
+    def probe(self):
+        if self.call("PING") != "PONG":
+            raise OSError("unexpected answer to PING")
 
     def reply(self):
         """one reply: str (status), Error, int, bytes or None (bulk), list"""

@@ -47,6 +47,25 @@ expect_status() {
 	if [ "$rc" = "$want" ]; then ok "$what"; else not_ok "$what" "exit $rc, expected $want" "$(tail -n 15 "$T_TMP/out")"; fi
 }
 # expect_grep WHAT REGEX FILE
+# expect_quiet_kernel WHAT LOG: ok when the console LOG holds no kernel complaint
+# (scripts/lib.sh's kernel_complaints: warnings, oopses, lockdep, sanitizers, stalls)
+expect_quiet_kernel() {
+	if (. "$TOP/scripts/lib.sh" && kernel_complaints "$2") >"$T_TMP/warn"; then
+		not_ok "$1" "$(head -n 5 "$T_TMP/warn")"
+	else
+		ok "$1"
+	fi
+}
+
+# stop_runner WHAT PID [CONSOLE]: SIGTERM a background scripts/boot-app.sh; ok when it ends with
+# 143 (QEMU stopped cleanly)
+stop_runner() {
+	local rc=0
+	kill -TERM "$2"
+	wait "$2" || rc=$?
+	if [ $rc = 143 ]; then ok "$1"; else not_ok "$1" "exit $rc" "$([ -z "${3:-}" ] || tail -n 5 "$3")"; fi
+}
+
 expect_grep() {
 	if grep -Eq -- "$2" "$3"; then ok "$1"; else not_ok "$1" "/$2/ not in $3:" "$(tail -n 10 "$3")"; fi
 }

@@ -20,6 +20,7 @@
  *                    counter is only reported.
  *   --exit N         print nothing, exit with N (exit-status propagation)
  *   --list           print the names of the groups a run without --only runs, one per line
+ *   --reexec-fresh   dirty the data the fresh group checks, then exec itself with --only fresh
  *   --crash stack-user|stack-kernel  push onto an unmapped stack (fault reporting)
  *   --crash null|abort|ill|bus|sysrq  die as a buggy server does (crash reports): a NULL
  *                    write, abort(), ud2, a read past a file's end, a panic on the app's behalf
@@ -1983,6 +1984,21 @@ static void t_sigframe(void)
 	      "a signal handler in kernel memory outside the app: SIGSEGV (status %#x)", st);
 }
 
+/* --reexec-fresh: dirty the data the fresh group checks, then exec this program to check it */
+static void reexec_fresh(char *self)
+{
+	char *argv[] = { self, "--only", "fresh", NULL };
+
+	fresh_data = 42;
+	memset(fresh_bss, 0xa5, sizeof(fresh_bss));
+	fresh_tls = 8;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("# selftest: data dirtied; exec /proc/self/exe --only fresh\n");
+	execv("/proc/self/exe", argv);
+	printf("not ok 1 - the program execs itself: %s\n", strerror(errno));
+	exit(1);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -2006,6 +2022,8 @@ int main(int argc, char **argv)
 			return atoi(argv[a + 1]);
 		if (!strcmp(argv[a], "--crash") && a + 1 < argc)
 			crash_via(argv[a + 1]);
+		if (!strcmp(argv[a], "--reexec-fresh"))
+			reexec_fresh(argv[0]);
 		if (!strcmp(argv[a], "--expect-cpl") && a + 1 < argc)
 			expect_cpl = atoi(argv[++a]);
 		else if (!strcmp(argv[a], "--expect-release") && a + 1 < argc)

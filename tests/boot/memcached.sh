@@ -25,7 +25,7 @@ kill $holder; wait $holder 2>/dev/null
 
 # serve PROFILE: boot out/memcached/PROFILE in the background and run every client against it
 serve() {
-	local profile=$1 out=$TOP/out/memcached/$1 port runner rc srv
+	local profile=$1 out=$TOP/out/memcached/$1 port runner srv
 	build_image memcached "$profile"
 	port=$(free_port)
 	env HOSTPORT="$port" TIMEOUT=900 MONITOR="$T_TMP/monitor.$profile" "$TOP/scripts/boot-app.sh" memcached "$profile" >"$T_TMP/console.$profile" 2>&1 &
@@ -79,15 +79,8 @@ serve() {
 		not_ok "$profile: under load the CPU runs memcached at the profile's CPL" "$(cat "$T_TMP/cpl")"
 	fi
 	wait $load || true
-	if (. "$TOP/scripts/lib.sh" && kernel_complaints "$out/run.log") >"$T_TMP/warn"; then
-		not_ok "$profile: no kernel warning on the console" "$(head -n 5 "$T_TMP/warn")"
-	else
-		ok "$profile: no kernel warning on the console"
-	fi
-
-	kill -TERM $runner
-	rc=0; wait $runner || rc=$?
-	if [ $rc = 143 ]; then ok "$profile: SIGTERM ends the runner (143)"; else not_ok "$profile: SIGTERM ends the runner (143)" "exit $rc" "$(tail -n 5 "$T_TMP/console.$profile")"; fi
+	expect_quiet_kernel "$profile: no kernel warning on the console" "$out/run.log"
+	stop_runner "$profile: SIGTERM ends the runner (143)" $runner "$T_TMP/console.$profile"
 	if pgrep -f "qemu-system-x86_64.*out/memcached/$profile/" >/dev/null; then
 		not_ok "$profile: ... no QEMU left behind"
 	else

@@ -19,7 +19,7 @@ args="$(. "$TOP/scripts/lib.sh"; "$TOP/scripts/app.sh" --show redis | sed -n 's/
 info() { redis-cli -p "$1" INFO "$2" | tr -d '\r' | sed -n "s/^$3://p"; }
 
 serve() {
-	local profile=$1 out=$TOP/out/redis/$1 port runner rc cli d1 d2 sub bench
+	local profile=$1 out=$TOP/out/redis/$1 port runner cli d1 d2 sub bench
 	build_image redis "$profile"
 	port=$(free_port)
 	env HOSTPORT="$port" TIMEOUT=900 ARGS="$args" "$TOP/scripts/boot-app.sh" redis "$profile" >"$T_TMP/console.$profile" 2>&1 &
@@ -95,14 +95,8 @@ serve() {
 	else
 		not_ok "$profile: DEBUG RELOAD gives the same dataset" "reload: $(cat "$T_TMP/reload"), digest $d1 -> $d2"
 	fi
-	if (. "$TOP/scripts/lib.sh" && kernel_complaints "$out/run.log") >"$T_TMP/warn"; then
-		not_ok "$profile: no kernel warning on the console" "$(head -n 5 "$T_TMP/warn")"
-	else
-		ok "$profile: no kernel warning on the console"
-	fi
-	kill -TERM $runner
-	rc=0; wait $runner || rc=$?
-	if [ $rc = 143 ]; then ok "$profile: SIGTERM ends the runner (143)"; else not_ok "$profile: SIGTERM ends the runner (143)" "exit $rc"; fi
+	expect_quiet_kernel "$profile: no kernel warning on the console" "$out/run.log"
+	stop_runner "$profile: SIGTERM ends the runner (143)" $runner "$T_TMP/console.$profile"
 }
 
 serve linux
