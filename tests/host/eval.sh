@@ -334,6 +334,10 @@ if [ "$1" = memcached ]; then
 	echo "[    0.100000] Linux version 6.12.0-fake" >"$out/run.log"
 	exec python3 "$UKL_TOP/fake-mc.py" "$HOSTPORT"
 fi
+if [ "$1" = redis ]; then
+	echo "[    0.100000] Linux version 6.12.0-fake" >"$out/run.log"
+	exec python3 "$UKL_TOP/fake-redis.py" "$HOSTPORT"
+fi
 echo "$2 $ARGS" >>"$UKL_TOP/args.log"
 n=$(( $(cat "$out/count" 2>/dev/null || echo 0) + 1 ))
 echo $n >"$out/count"
@@ -375,6 +379,38 @@ def serve(c):
 while True:
     c, _ = s.accept()
     threading.Thread(target=serve, args=(c,), daemon=True).start()
+FAKE
+# a RESP server enough for redis-cli and redis-benchmark: PING, CONFIG GET, INFO, GET, SET
+cat >"$top/fake-redis.py" <<'FAKE'
+import socketserver, sys
+class H(socketserver.StreamRequestHandler):
+    def handle(self):
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            if not line.startswith(b"*"):
+                continue
+            words = []
+            for _ in range(int(line[1:])):
+                n = int(self.rfile.readline()[1:])
+                words.append(self.rfile.read(n + 2)[:-2])
+            cmd = words[0].upper()
+            if cmd == b"PING":
+                out = b"+PONG\r\n"
+            elif cmd == b"CONFIG":
+                out = b"*2\r\n$%d\r\n%s\r\n$0\r\n\r\n" % (len(words[2]), words[2])
+            elif cmd == b"INFO":
+                body = b"# Stats\r\ntotal_error_replies:0\r\n"
+                out = b"$%d\r\n%s\r\n" % (len(body), body)
+            elif cmd == b"GET":
+                out = b"$3\r\nxxx\r\n"
+            else:
+                out = b"+OK\r\n"
+            self.wfile.write(out)
+socketserver.ThreadingTCPServer.allow_reuse_address = True
+socketserver.ThreadingTCPServer.daemon_threads = True
+socketserver.ThreadingTCPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 FAKE
 cat >"$top/eval/loadgen/build.sh" <<'FAKE'
 #!/usr/bin/env bash
@@ -420,7 +456,8 @@ ev=$top/out/eval
 plan linux 100 102
 plan ukl tsc:100 100 130 131
 expect_ok "make eval (fake boots, ICOUNT=1): micro then bench, one run" \
-	make -C "$top" --no-print-directory eval PROFILES="linux ukl" BOOTS=2 ONLY=getppid ICOUNT=1 ACCEL=auto RATES="0.5 0.8" OPEN_DURATION=1
+	make -C "$top" --no-print-directory eval PROFILES="linux ukl" BOOTS=2 ONLY=getppid ICOUNT=1 ACCEL=auto RATES="0.5 0.8" OPEN_DURATION=1 \
+	REDIS_PROFILES="linux ukl" REQUESTS=300
 expect_grep "... micro's env.txt records the accelerator scripts/accel.sh chose: TCG under ICOUNT=1" '^accel: tcg: ICOUNT=1 needs TCG$' "$ev/env.txt"
 expect_grep "... and that times are instruction counts" '^icount: on \(ICOUNT=1' "$ev/env.txt"
 expect_grep "... and the boots rejected, per profile" '^boots rejected: 2 \(linux 0, ukl 2; ' "$ev/env.txt"
@@ -445,6 +482,14 @@ expect_grep "... report.md: micro columns in instructions" '^\| test \| size \| 
 expect_grep "... report.md lists the rejected boots with their reasons" '^- ukl, rejected-1: lebench/ukl boot 1: rejected: the console says' "$ev/report.md"
 expect_grep "... report.md includes the bench of the same run" 'throughput ratio vs linux \(min\.\.max\), higher is better' "$ev/report.md"
 expect_grep "... and fig 6" '^!\[Fig 6: memcached latency vs offered load\]\(fig6.png\)$' "$ev/report.md"
+expect_grep "... the redis bench (fig 5) ran in the same run: its table in report.md" '^#### GET$' "$ev/report.md"
+expect_grep "... with ukl's throughput as a ratio over linux's" '^\| ukl \| [0-9]+ \([0-9]+\.\.[0-9]+\) \| [0-9.]+ \([0-9.]+\.\.[0-9.]+\) \|' "$ev/redis/report.md"
+expect_grep "... and fig 5 linked from report.md" '^!\[fig 5\]\(redis/fig5.png\)$' "$ev/report.md"
+if [ -s "$ev/redis/fig5.png" ] && [ -s "$ev/redis/redis.csv" ] && [ -s "$ev/redis/percentiles.csv" ]; then
+	ok "... fig5.png, redis.csv and percentiles.csv written"
+else
+	not_ok "... fig5.png, redis.csv and percentiles.csv written" "$(ls "$ev/redis" 2>&1)"
+fi
 plan linux 100 101
 plan ukl 100 101
 expect_ok "make eval-micro afterwards (fake boots)" \
