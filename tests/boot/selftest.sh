@@ -60,7 +60,9 @@ fresh_twice linux 3
 # UKL profiles: every group, vdso included (the vDSO runs at CPL 0 and its fallbacks use the
 # call entry); the progress group checks what a fast path must keep (signals within the call
 # that raised them, fairness between a CPU-bound and a syscall-bound thread).
-use_profiles all
+# CI: the CI matrix (every mechanism once) and the debug kernel (lockdep & co. under the fast
+# paths); PROFILES=all: every UKL profile
+use_profiles "$CI_PROFILES ukl-debug"
 profiles=$UKL_SET
 for profile in $profiles; do
 	run_selftest "$profile" 0
@@ -85,7 +87,7 @@ dropped() { # PROFILE GROUP FROM TO WHAT
 		not_ok "$1 with $5: its $2 group fails" "exit $rc" "$(grep -E '^(not )?ok' "$T_TMP/dropped.log" | tail -n 5)"
 	fi
 }
-dropped ukl-ret ret ' ukl_ret=1' '' "its ukl_ret=1 boot word dropped"
+dropped ukl-direct ret ' ukl_ret=1' '' "its ukl_ret=1 boot word dropped"
 dropped ukl-ret-pf-df stack 'ukl_pf_df=1' 'ukl_pfdf=1' "ukl_pf_df=1 misspelt ukl_pfdf=1"
 # each UKL image binds the app's system call sites to its profile's entry
 for profile in $profiles; do
