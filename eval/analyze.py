@@ -142,13 +142,24 @@ def load(raw):
             every |= set(pts)
     for prof in profile_order(data):
         for b, pts in data[prof].items():
-            lack = sorted(every - set(pts))
+            # a test the kernel refused (lebench's skipped.txt: fork of a UKL image) is absent
+            # from every boot of the profile, with its reason
+            skipped = skipped_tests(os.path.join(raw, prof, b))
+            lack = sorted(k for k in every - set(pts) if k[0] not in skipped)
             if lack:
                 raise DataError("%s: lacks %s, which other boots have (image lebench/%s, %s); every boot must "
                                 "measure the same tests and sizes"
                                 % (os.path.join(raw, prof, b, "summary.csv"),
                                    ", ".join("%s size %d" % k for k in lack), prof, b))
     return data
+
+
+def skipped_tests(bdir):
+    """{test: reason} of a boot's skipped.txt (lines "test: reason")"""
+    path = os.path.join(bdir, "skipped.txt")
+    if not os.path.exists(path):
+        return {}
+    return dict(l.rstrip("\n").split(": ", 1) for l in open(path) if ": " in l)
 
 
 def aggregate(data):
@@ -750,6 +761,11 @@ def main():
         env = read_env(os.path.join(a.out, "env.txt"))
         units = Units(is_icount(env))
         checks = boot_checks(a.raw, data, units)
+        skips = sorted({(prof, t, why) for prof in data for b in data[prof]
+                        for t, why in skipped_tests(os.path.join(a.raw, prof, b)).items()})
+        if skips:
+            checks += "\nNot measured (the kernel refused the test; its cells are \"-\"):\n\n" + \
+                "\n".join("- %s, %s: %s" % s for s in skips) + "\n"
         benv = read_env(os.path.join(a.out, "bench", "env.txt"))
         bench = None
         if os.path.isdir(os.path.join(a.out, "bench")):

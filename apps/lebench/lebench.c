@@ -9,7 +9,8 @@
  * converted to ns with a frequency calibrated against CLOCK_MONOTONIC at start) and with
  * clock_gettime(CLOCK_MONOTONIC).  It writes DIR/<test>.csv (index,size,tsc_ns,clock_ns; one
  * row per timed iteration) and appends its medians to DIR/summary.csv
- * (test,size,iters,median_ns,min_ns,max_ns,clock_median_ns).  --scale multiplies every
+ * (test,size,iters,median_ns,min_ns,max_ns,clock_median_ns); a test the kernel refuses (fork
+ * of a UKL image) is named with the reason in DIR/skipped.txt.  --scale multiplies every
  * iteration count (0.1 for a quick run).  The exit status is the number of tests that failed.
  *
  * --meter adds, after each timed series point, the same number of calls again, each
@@ -650,7 +651,16 @@ static void t_fork(void)
 	int st;
 
 	if (p < 0 && errno == EBUSY) {
+		char path[512];
+		FILE *f;
+
 		printf("# fork: refused with EBUSY (a UKL image cannot be forked): not measured\n");
+		snprintf(path, sizeof(path), "%s/skipped.txt", outdir);
+		f = fopen(path, "a");
+		if (f) {
+			fprintf(f, "fork: refused with EBUSY (a UKL image cannot be forked)\n");
+			fclose(f);
+		}
 		return;
 	}
 	if (p == 0)
