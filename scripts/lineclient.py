@@ -45,3 +45,15 @@ class LineClient:
         self.fill(lambda: len(self.buf) >= n)
         data, self.buf = self.buf[:n], self.buf[n:]
         return data
+
+
+def connect(cls, argv, usage):
+    """parse "[--wait SECS] HOST:PORT ACTION ..." and connect: (client, ACTION, its arguments)"""
+    wait = 0.0
+    if len(argv) > 2 and argv[1] == "--wait":
+        wait = float(argv[2])
+        argv = argv[:1] + argv[3:]
+    if len(argv) < 3:
+        raise SystemExit(usage)
+    host, port = argv[1].rsplit(":", 1)
+    return cls(host, int(port), wait=wait), argv[2], argv[3:]

@@ -9,7 +9,7 @@ connections before the guest listens, then drops them).
 """
 import sys
 
-from lineclient import LineClient
+from lineclient import LineClient, connect
 
 
 class Client(LineClient):
@@ -71,18 +71,11 @@ def demo(c):
 
 
 def main(argv):
-    wait = 0.0
-    if len(argv) > 2 and argv[1] == "--wait":
-        wait = float(argv[2])
-        argv = argv[:1] + argv[3:]
-    if len(argv) < 3:
-        raise SystemExit(__doc__)
-    host, port = argv[1].rsplit(":", 1)
-    c = Client(host, int(port), wait=wait)
-    if argv[2] == "demo":
+    c, action, args = connect(Client, argv, __doc__)
+    if action == "demo":
         demo(c)
-    elif argv[2] == "raw":
-        for text in argv[3:]:
+    elif action == "raw":
+        for text in args:
             print(c.cmd(text.encode().decode("unicode_escape").encode()).decode())
     else:
         raise SystemExit(__doc__)

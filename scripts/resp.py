@@ -11,7 +11,7 @@ drops them).
 """
 import sys
 
-from lineclient import LineClient
+from lineclient import LineClient, connect
 
 
 class Client(LineClient):
@@ -88,19 +88,12 @@ def demo(c):
 
 
 def main(argv):
-    wait = 0.0
-    if len(argv) > 2 and argv[1] == "--wait":
-        wait = float(argv[2])
-        argv = argv[:1] + argv[3:]
-    if len(argv) < 3:
-        raise SystemExit(__doc__)
-    host, port = argv[1].rsplit(":", 1)
-    c = Client(host, int(port), wait=wait)
-    if argv[2] == "demo":
+    c, action, args = connect(Client, argv, __doc__)
+    if action == "demo":
         demo(c)
-    elif argv[2] == "cmd":
+    elif action == "cmd":
         cmds, cur = [], []
-        for w in argv[3:]:
+        for w in args:
             if w == "--":
                 cmds.append(cur)
                 cur = []
