@@ -56,7 +56,7 @@ bench_boot() {
 	t0=$SECONDS
 	while :; do
 		n=$((n + 1))
-		step LOAD "$app/$p boot $b: redis-benchmark $load -n $requests${soak:+ (pass $n)}"
+		step LOAD "$app/$p boot $b: redis-benchmark $load -n $requests$([ "$soak" = 0 ] || echo " (pass $n)")"
 		# shellcheck disable=SC2086
 		redis-benchmark -h 127.0.0.1 -p "$port" $load -n "$requests" 2>&1 | tr '\r' '\n' |
 			grep -v 'rps=' >"$dir/bench-$n.txt" || rc=1
