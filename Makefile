@@ -75,7 +75,8 @@ test:
 eval:
 	@$(S)/setup.sh --check-or-install
 	@export UKL_EVAL_RUN=$$(date -u +%Y%m%dT%H%M%SZ)-$$$$ && eval/micro.sh && \
-		APP=memcached eval/bench.sh && PROFILES="$(REDIS_PROFILES)" eval/redis.sh && eval/analyze.py
+		APP=memcached eval/bench.sh && { PROFILES="$(REDIS_PROFILES)" eval/redis.sh; r=$$?; \
+		eval/analyze.py && exit $$r; }
 
 eval-micro:
 	@$(S)/setup.sh --check-or-install
