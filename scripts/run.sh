@@ -31,7 +31,7 @@
 . "$(dirname "$0")/lib.sh"
 
 log="" timeout=0 hostport="" guestport="" portfile="" gdb=0 gdbport=1234 append="" mem=512M smp=2 accel=auto
-icount=0 quiet=0 monitor="" pin="" meter="" meter_out="" meter_ctl="" meter_pcs=""
+icount=0 quiet=0 monitor="" pin="" preload="" meter="" meter_out="" meter_ctl="" meter_pcs=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--log) log=$2; shift 2 ;;
@@ -88,6 +88,15 @@ if [ -n "$hostport" ]; then
 	fi
 	netdev="$netdev,hostfwd=tcp:127.0.0.1:$hostport-:$guestport"
 	[ -z "$portfile" ] || printf '%s\n' "$hostport" >"$portfile"
+	# slirp listens on the forwarded port with a backlog of 1; many clients connecting at
+	# once would overflow the host's accept queue (scripts/slirp-backlog.c says what follows)
+	preload=$UKL_BUILD/tools/slirp-backlog.so
+	if [ ! -f "$preload" ] || [ "$UKL_TOP/scripts/slirp-backlog.c" -nt "$preload" ]; then
+		mkdir -p "${preload%/*}"
+		gcc -O2 -Wall -shared -fPIC -o "$preload.tmp" "$UKL_TOP/scripts/slirp-backlog.c" -ldl ||
+			die "scripts/slirp-backlog.c does not build" "make setup (it installs gcc)"
+		mv "$preload.tmp" "$preload"
+	fi
 fi
 
 # the accelerator: KVM only where it can really run a guest (scripts/accel.sh says why)
@@ -123,7 +132,7 @@ cmdline="console=ttyS0 earlyprintk=serial,ttyS0,115200 panic=-1 $clock $append"
 # One socket per vCPU: QEMU 7.2's -smp N alone makes N cores of one socket, and SeaBIOS's MP
 # table (what this ACPI-less kernel reads) lists only the first CPU of each socket, so the
 # guest would bring up one CPU
-qemu=(qemu-system-x86_64 -nodefaults -no-user-config -M pc -m "$mem" -smp "$smp,sockets=$smp" "${cpu[@]}"
+qemu=(${preload:+env LD_PRELOAD="$preload"} qemu-system-x86_64 -nodefaults -no-user-config -M pc -m "$mem" -smp "$smp,sockets=$smp" "${cpu[@]}"
 	-display none -no-reboot
 	-chardev "stdio,id=con,signal=off,logfile=$log" -serial chardev:con
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
