@@ -25,7 +25,7 @@ S := scripts
 OUTDIR = out/$(APP)/$(PROFILE)
 
 .PHONY: all accel-check image setup fetch kernel app run demo gdb perf test test-host test-boot repin clean distclean help \
-	eval eval-micro bench plots fig1 fig2 fig4 fig6 fig7
+	eval eval-micro bench pgo plots fig1 fig2 fig4 fig6 fig7
 
 all: image
 
@@ -97,6 +97,12 @@ endif
 plots:
 	@eval/analyze.py
 
+# pgo: train a sample profile of ukl-lto under a memcached load (the meter's exact block and
+# branch counts, llvm-profgen), rebuild the kernel with it as ukl-pgo, measure (eval/pgo/pgo.sh)
+pgo:
+	@$(S)/setup.sh --check-or-install
+	@APP=$(APP) eval/pgo/pgo.sh
+
 fig1 fig2 fig4 fig6 fig7:
 	@eval/analyze.py --fig $(subst fig,,$@)
 
@@ -136,6 +142,9 @@ help:
 	@echo '               throughput and p99 ratios UKL/stock; out/eval/bench/, fig6.png.  APP=redis:'
 	@echo '               fig 5, redis-benchmark (100 clients, 3 threads) on linux and the fast-path'
 	@echo '               profiles (eval/redis.sh): out/eval/redis/{report.md,redis.csv,fig5.png}'
+	@echo '  pgo          train a sample profile of the ukl-lto kernel under a memcached load (the meter'"'"'s'
+	@echo '               exact block and branch counts, llvm-profgen-19), rebuild it as ukl-pgo, measure'
+	@echo '               instructions per request on linux, linux-lto, ukl-lto, ukl-pgo (eval/pgo/pgo.sh)'
 	@echo '  plots, figN  redo summary/report/figures (fig1 fig2 fig4 fig6 fig7) from saved data, no boot'
 	@echo '  repin        accept a new Debian version: make repin INPUT=linux VERSION=6.12.x-y'
 	@echo '  clean        remove build/ and out/ (the download cache and ccache stay)'

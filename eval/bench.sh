@@ -86,13 +86,8 @@ bench_boot() {
 		ctl=$dir/meter.fifo
 		mkfifo "$ctl"
 	fi
-	env -u APPEND -u ARGS HOSTPORT="$port" TIMEOUT=0 METER="$meter" METER_CTL="$ctl" \
-		"$UKL_TOP/scripts/boot-app.sh" "$app" "$p" >"$dir/boot.log" 2>&1 &
-	runner=$!
-	if ! python3 "$UKL_TOP/scripts/memcache.py" --wait 180 "127.0.0.1:$port" raw 'version\r\n' >/dev/null 2>&1; then
-		kill -TERM $runner 2>/dev/null; wait $runner 2>/dev/null || true
-		die "$app/$p boot $b did not answer" "see out/$app/$p/run.log"
-	fi
+	serve_boot "$app" "$p" "$port" "$dir/boot.log" memcache METER="$meter" METER_CTL="$ctl"
+	runner=$RUNNER
 	step LOAD "$app/$p boot $b: closed loop ${duration}s ($load)"
 	# shellcheck disable=SC2086
 	"$mcload" -s "127.0.0.1:$port" $load --prefill -w 2 -D "$duration" --label "$p" \

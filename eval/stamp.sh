@@ -41,3 +41,23 @@ eval_stamp() {
 		echo "profile $p: kernel $(sed -n 's/^kernel: *//p' "$UKL_OUT/$app/$p/report.txt" 2>/dev/null), cmdline '$(conf_get "$(profile_file "$p")" PROFILE_CMDLINE)'"
 	done
 }
+
+# serve_boot APP PROFILE PORT LOG PROBE [VAR=VALUE ...]: boot APP on PROFILE in the background
+# (scripts/boot-app.sh, no timeout, host port PORT forwarded, the VAR=VALUE pairs added to its
+# environment, its output in LOG) and wait up to 180 s for PROBE (memcache or redis) to answer
+# there; RUNNER is the runner's pid.  A guest that does not answer is stopped, and the run dies
+# naming its console log.
+serve_boot() {
+	local app=$1 p=$2 port=$3 log=$4 probe=$5
+	shift 5
+	env -u APPEND -u ARGS HOSTPORT="$port" TIMEOUT=0 "$@" "$UKL_TOP/scripts/boot-app.sh" "$app" "$p" >"$log" 2>&1 &
+	RUNNER=$!
+	case $probe in
+	memcache) python3 "$UKL_TOP/scripts/memcache.py" --wait 180 "127.0.0.1:$port" raw 'version\r\n' ;;
+	redis) python3 "$UKL_TOP/scripts/resp.py" --wait 180 "127.0.0.1:$port" cmd PING ;;
+	*) false ;;
+	esac >/dev/null 2>&1 && return 0
+	kill -TERM "$RUNNER" 2>/dev/null
+	wait "$RUNNER" 2>/dev/null || true
+	die "$app/$p did not answer on its forwarded port" "see out/$app/$p/run.log"
+}

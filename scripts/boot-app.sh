@@ -7,7 +7,8 @@
 # Environment (from make): ARGS HOSTPORT TIMEOUT GDB ACCEL ICOUNT MEM SMP PIN APPEND, MONITOR
 # (a unix socket path for QEMU's human monitor), METER=1 (the instruction meter: its CSV in
 # out/APP/PROFILE/meter.csv), METER_CTL (the meter's control FIFO) and METER_PCS=1 (also
-# executions per address inside windows: out/APP/PROFILE/meter-pcs.txt, eval/meter/pcs.py)
+# executions per address inside windows: out/APP/PROFILE/meter-pcs.txt, eval/meter/pcs.py) and
+# METER_BRANCHES=FILE (block and branch counts for llvm-profgen, eval/pgo/)
 . "$(dirname "$0")/lib.sh"
 
 demo=0
@@ -27,6 +28,7 @@ if [ "${METER:-0}" = 1 ]; then
 	opts+=(--meter "$("$UKL_TOP/scripts/meter.sh" map "$app" "$profile")" --meter-out "$out/meter.csv")
 	[ -z "${METER_CTL:-}" ] || opts+=(--meter-ctl "$METER_CTL")
 	[ "${METER_PCS:-0}" != 1 ] || opts+=(--meter-pcs "$out/meter-pcs.txt")
+	[ -z "${METER_BRANCHES:-}" ] || opts+=(--meter-branches "$METER_BRANCHES")
 fi
 # the log of this boot only: a boot that fails before QEMU starts leaves no older log behind
 rm -f "$out/run.log"

@@ -19,8 +19,33 @@ export ARCH=x86_64
 export CCACHE_DIR=${CCACHE_DIR:-$UKL_CACHE/ccache}
 export KBUILD_BUILD_TIMESTAMP=${KBUILD_BUILD_TIMESTAMP:-2025-01-01}
 export KBUILD_BUILD_USER=ukl KBUILD_BUILD_HOST=ukl
-CC_CMD="gcc"
-[ "${CCACHE:-1}" = 1 ] && command -v ccache >/dev/null && CC_CMD="ccache gcc"
+# the compiler: gcc, or Debian's clang-19 with lld-19 and llvm-19 for a profile that sets
+# PROFILE_CC=clang (the LTO profiles; set per kernel in use_profile below)
+CC_CMD="" KLLVM="" KCFLAGS_P="" PGO_ID=""
+set_compiler() {
+	local cc
+	cc=$(conf_get "$(profile_file "$1")" PROFILE_CC gcc)
+	case $cc in
+	gcc) CC_CMD="gcc" KLLVM="" ;;
+	clang) CC_CMD="clang-19" KLLVM="-19"
+		command -v clang-19 >/dev/null && command -v ld.lld-19 >/dev/null && command -v llvm-ar-19 >/dev/null ||
+			die "profile '$1' is built with clang-19, lld-19 and llvm-19, which are not installed" "make setup" ;;
+	*) die "profile '$1' sets PROFILE_CC=$cc" "use gcc or clang" ;;
+	esac
+	[ "${CCACHE:-1}" = 1 ] && command -v ccache >/dev/null && CC_CMD="ccache $CC_CMD"
+	# extra compiler flags (PROFILE_KCFLAGS), and for PROFILE_PGO=1 the sample profile that
+	# make pgo trained (eval/pgo/pgo.sh), which then belongs to the kernel's identity
+	KCFLAGS_P=$(conf_get "$(profile_file "$1")" PROFILE_KCFLAGS)
+	PGO_ID=""
+	if [ "$(conf_get "$(profile_file "$1")" PROFILE_PGO 0)" = 1 ]; then
+		local prof=${UKL_PGO_PROFILE:-$UKL_OUT/pgo/kernel.prof}
+		[ -s "$prof" ] || die "profile '$1' is built with a sample profile, and there is none at ${prof#"$UKL_TOP"/}" \
+			"make pgo APP=memcached (trains one and builds this profile with it)"
+		KCFLAGS_P="$KCFLAGS_P -fprofile-sample-use=$prof"
+		PGO_ID="sample profile $(sha256sum <"$prof" | cut -c1-16)"
+	fi
+	return 0
+}
 
 # prepare_tree: pristine source + linux-patches/*.patch, rebuilt when either changes
 prepare_tree() {
@@ -70,7 +95,7 @@ fragments() {
 	done
 }
 
-kmake() { make -C "$KTREE" O="$KBUILD" ARCH=x86_64 CC="$CC_CMD" HOSTCC=gcc -j"$UKL_JOBS" "$@"; }
+kmake() { make -C "$KTREE" O="$KBUILD" ARCH=x86_64 ${KLLVM:+LLVM=$KLLVM} CC="$CC_CMD" KCFLAGS="$KCFLAGS_P" HOSTCC=gcc -j"$UKL_JOBS" "$@"; }
 
 # check_config: every CONFIG_ line of the fragments must hold in the final .config; a later
 # fragment may override an earlier one (profiles/debug.config turns debug info off)
@@ -104,14 +129,14 @@ configure() {
 	mapfile -t frags <<<"$list"
 	# what reaches the .config: the tree and the fragments, in order (not the rest of the
 	# profile file: a new boot command line must not reconfigure or rebuild a kernel)
-	want="$(cat "$KTREE/.ukl-tree") ${frags[*]##*/} $(hash_of_files "${frags[@]}")"
+	want="$(cat "$KTREE/.ukl-tree") ${frags[*]##*/} $(hash_of_files "${frags[@]}")${KCFLAGS_P:+ KCFLAGS=$(sha256sum <<<"$KCFLAGS_P" | cut -c1-16)}${PGO_ID:+ $PGO_ID}"
 	if [ -f "$KBUILD/.config" ] && [ -f "$KBUILD/.ukl-config" ] && [ "$(cat "$KBUILD/.ukl-config")" = "$want" ]; then
 		return 0
 	fi
 	mkdir -p "$KBUILD"
 	rm -f "$KBUILD/.ukl-config"
 	run_logged CONFIG "kernel .config for profile $PROFILE" "$KBUILD/config.log" \
-		bash -c "$(declare -f kmake); KTREE='$KTREE' KBUILD='$KBUILD' CC_CMD='$CC_CMD' UKL_JOBS=$UKL_JOBS
+		bash -c "$(declare -f kmake); KTREE='$KTREE' KBUILD='$KBUILD' CC_CMD='$CC_CMD' KLLVM='$KLLVM' KCFLAGS_P='$KCFLAGS_P' UKL_JOBS=$UKL_JOBS
 			set -e; kmake tinyconfig
 			'$KTREE/scripts/kconfig/merge_config.sh' -m -O '$KBUILD' '$KBUILD/.config' ${frags[*]}
 			kmake olddefconfig"
@@ -187,6 +212,7 @@ use_profile() {
 	[ "$PROFILE" = "$1" ] || [ -f "$UKL_TOP/profiles/$PROFILE.profile" ] ||
 		die "profile '$1' names PROFILE_KERNEL=$PROFILE, which is not a profile"
 	KBUILD=$UKL_BUILD/kernel/$PROFILE
+	set_compiler "$PROFILE"
 }
 
 need_host

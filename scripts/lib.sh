@@ -136,21 +136,27 @@ all_profiles() {
 		awk '{ print ($0 == "linux" ? 0 : $0 == "ukl" ? 1 : 2), $0 }' | sort | cut -d' ' -f2 | tr '\n' ' '
 }
 
+# trained PROFILE: false for a profile built with a sample profile (PROFILE_PGO=1) while make
+# pgo has trained none, so that "every profile" lists (PROFILES=all, make eval) leave it out
+trained() {
+	! grep -q '^PROFILE_PGO=1$' "$UKL_TOP/profiles/$1.profile" || [ -s "${UKL_PGO_PROFILE:-$UKL_OUT/pgo/kernel.prof}" ]
+}
+
 # ukl_profiles: the profiles whose app is fused into the kernel (PROFILE_APP_FLAVOUR=ukl)
 ukl_profiles() {
 	local p
 	for p in $(all_profiles); do
-		grep -q '^PROFILE_APP_FLAVOUR=ukl$' "$UKL_TOP/profiles/$p.profile" && printf '%s ' "$p"
+		grep -q '^PROFILE_APP_FLAVOUR=ukl$' "$UKL_TOP/profiles/$p.profile" && trained "$p" && printf '%s ' "$p"
 	done
 	return 0
 }
 
 # eval_profiles: the profiles make eval and make bench compare by default: all but those made
-# for tests only (PROFILE_EVAL=no, e.g. the debug kernel)
+# for tests only (PROFILE_EVAL=no, e.g. the debug kernel) and an untrained ukl-pgo
 eval_profiles() {
 	local p
 	for p in $(all_profiles); do
-		grep -q '^PROFILE_EVAL=no$' "$UKL_TOP/profiles/$p.profile" || printf '%s ' "$p"
+		grep -q '^PROFILE_EVAL=no$' "$UKL_TOP/profiles/$p.profile" || { trained "$p" && printf '%s ' "$p"; }
 	done
 	return 0
 }

@@ -19,7 +19,9 @@
 #                      (scripts/meter.sh map); TCG, single-threaded.  --meter-out FILE: its CSV
 #                      (default: the log's name with .meter.csv); --meter-ctl FIFO: its
 #                      control FIFO ("snap LABEL" lines, eval/bench.sh); --meter-pcs FILE:
-#                      executions per address inside the guest's windows (eval/meter/pcs.py)
+#                      executions per address inside the guest's windows (eval/meter/pcs.py);
+#                      --meter-branches FILE: block and branch counts of the kernel half for
+#                      llvm-profgen (eval/pgo/)
 #   --quiet            do not copy the console to stdout (the log still has it)
 #
 # Exit status: the guest app's exit status, from QEMU's own exit (isa-debug-exit), confirmed
@@ -31,7 +33,7 @@
 . "$(dirname "$0")/lib.sh"
 
 log="" timeout=0 hostport="" guestport="" portfile="" gdb=0 gdbport=1234 append="" mem=512M smp=2 accel=auto
-icount=0 quiet=0 monitor="" pin="" preload="" meter="" meter_out="" meter_ctl="" meter_pcs=""
+icount=0 quiet=0 monitor="" pin="" preload="" meter="" meter_out="" meter_ctl="" meter_pcs="" meter_branches=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--log) log=$2; shift 2 ;;
@@ -52,6 +54,7 @@ while [ $# -gt 0 ]; do
 	--meter-out) meter_out=$2; shift 2 ;;
 	--meter-ctl) meter_ctl=$2; shift 2 ;;
 	--meter-pcs) meter_pcs=$2; shift 2 ;;
+	--meter-branches) meter_branches=$2; shift 2 ;;
 	--quiet) quiet=1; shift ;;
 	--) break ;;
 	-*) die "unknown option $1" "see the usage at the top of scripts/run.sh" ;;
@@ -116,7 +119,7 @@ note "accelerator $choice"
 # no count is lost (eval/meter/meter.c)
 if [ $accel = kvm ]; then cpu=(-accel kvm -cpu host); else cpu=(-accel "tcg${meter:+,thread=single}" -cpu max); fi
 [ $icount = 0 ] || cpu+=(-icount shift=0)
-[ -z "$meter" ] || cpu+=(-plugin "$plugin,map=$meter,out=$meter_out${meter_ctl:+,ctl=$meter_ctl}${meter_pcs:+,pcs=$meter_pcs}")
+[ -z "$meter" ] || cpu+=(-plugin "$plugin,map=$meter,out=$meter_out${meter_ctl:+,ctl=$meter_ctl}${meter_pcs:+,pcs=$meter_pcs}${meter_branches:+,branches=$meter_branches}")
 
 # The guest's TSC rate on the command line instead of a calibration against the PIT, which
 # under TCG fails or varies from boot to boot: under TCG the guest's TSC is the host's (its

@@ -31,6 +31,7 @@ PACKAGES=(
 	netcat-openbsd    # nc, for talking to a guest by hand
 	linux-perf        # make perf: perf in the guest (copied with its libraries) and on the host
 	gdb               # make gdb and the gdb tests
+	clang-19 lld-19 llvm-19  # the LTO profiles (linux-lto, ukl-lto): a kernel built by clang with ThinLTO
 )
 SRC_LIST=/etc/apt/sources.list.d/ukl-deb-src.sources
 

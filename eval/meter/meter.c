@@ -37,6 +37,15 @@
  * pcs=FILE also counts, per instruction address, the executions inside windows (a callback
  * per instruction: slower), and writes "address count" lines to FILE at exit, for
  * eval/meter/pcs.py to fold into functions: where a window's instructions are.
+ *
+ * branches=FILE records, for the whole run, how often each translated block of kernel-half
+ * code ran and how often each jump between two such blocks was taken (a callback per block),
+ * and writes them at exit as llvm-profgen's unsymbolized profile (eval/pgo/): the count of
+ * "START-LAST:N" lines (a block from START to its last instruction LAST ran N times), then the
+ * count of "SOURCE->TARGET:N" lines (a branch at SOURCE went to TARGET N times), addresses in
+ * hex.  This is what a sampling profiler reconstructs from LBR records, exact, and for every
+ * block rather than a sample.  A block of the user half breaks the chain (no branch is
+ * recorded into or out of it).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -98,6 +107,52 @@ static void pc_exec(unsigned int vcpu, void *udata)
 		}
 	}
 }
+
+/* branches=: block and branch counts for llvm-profgen (single-threaded TCG: no lost add) */
+#define MAXVCPU 64
+#define BR_BITS 20
+struct block { uint64_t start, last, end, n; struct block *next; };
+static struct block *blocks, *prev_block[MAXVCPU];
+static struct { uint64_t src, dst, n; } *brs;
+static char *br_path;
+static uint64_t br_used, br_dropped;
+
+static void block_exec(unsigned int vcpu, void *udata)
+{
+	struct block *b = udata, *p;
+	uint64_t h;
+
+	if (vcpu >= MAXVCPU)
+		return;
+	if ((int64_t)b->start >= 0) {		/* the user half: no chain through it */
+		prev_block[vcpu] = NULL;
+		return;
+	}
+	b->n++;
+	p = prev_block[vcpu];
+	prev_block[vcpu] = b;
+	if (!p || p->end == b->start)		/* a fall-through is no branch */
+		return;
+	for (h = ((p->last ^ (b->start * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull) >> (64 - BR_BITS);;
+	     h = (h + 1) & ((1 << BR_BITS) - 1)) {
+		if (brs[h].n && (brs[h].src != p->last || brs[h].dst != b->start))
+			continue;
+		if (!brs[h].n) {
+			/* three quarters full: count what is lost instead of probing forever */
+			if (br_used >= (3u << BR_BITS) / 4) {
+				br_dropped++;
+				return;
+			}
+			br_used++;
+			brs[h].src = p->last;
+			brs[h].dst = b->start;
+		}
+		brs[h].n++;
+		return;
+	}
+}
+
+static int write_branches(void);
 
 static FILE *out;
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -254,6 +309,19 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	int k;
 
 	(void)id;
+	if (brs && n) {
+		struct qemu_plugin_insn *last = qemu_plugin_tb_get_insn(tb, n - 1);
+		struct block *b = calloc(1, sizeof(*b));
+
+		if (b) {
+			b->start = qemu_plugin_tb_vaddr(tb);
+			b->last = qemu_plugin_insn_vaddr(last);
+			b->end = b->last + qemu_plugin_insn_size(last);
+			b->next = blocks;
+			blocks = b;
+			qemu_plugin_register_vcpu_tb_exec_cb(tb, block_exec, QEMU_PLUGIN_CB_NO_REGS, b);
+		}
+	}
 	for (i = 0; i < n; i++) {
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
 		uint64_t pc = qemu_plugin_insn_vaddr(insn);
@@ -286,6 +354,14 @@ static void at_exit(qemu_plugin_id_t id, void *p)
 	snapshot(v);
 	write_row("exit", "total", 0, v);
 	fclose(out);
+	if (brs && write_branches())
+		fail("cannot write %s", br_path);
+	if (br_dropped) {
+		char n[32];
+
+		snprintf(n, sizeof(n), "%" PRIu64, br_dropped);
+		fail("branches=: the branch table was full, %s branch executions not recorded", n);
+	}
 	if (pcs) {
 		FILE *f = fopen(pcs_path, "w");
 		size_t i;
@@ -299,6 +375,31 @@ static void at_exit(qemu_plugin_id_t id, void *p)
 				fprintf(f, "%" PRIx64 " %" PRIu64 "\n", pcs[i].pc, pcs[i].n);
 		fclose(f);
 	}
+}
+
+/* llvm-profgen's unsymbolized profile: blocks, then branches (see the top of this file) */
+static int write_branches(void)
+{
+	FILE *f = fopen(br_path, "w");
+	struct block *b;
+	uint64_t nb = 0, nbr = 0;
+	size_t i;
+
+	if (!f)
+		return -1;
+	for (b = blocks; b; b = b->next)
+		nb += b->n != 0;
+	for (i = 0; i < (1u << BR_BITS); i++)
+		nbr += brs[i].n != 0;
+	fprintf(f, "%" PRIu64 "\n", nb);
+	for (b = blocks; b; b = b->next)
+		if (b->n)
+			fprintf(f, "%" PRIx64 "-%" PRIx64 ":%" PRIu64 "\n", b->start, b->last, b->n);
+	fprintf(f, "%" PRIu64 "\n", nbr);
+	for (i = 0; i < (1u << BR_BITS); i++)
+		if (brs[i].n)
+			fprintf(f, "%" PRIx64 "->%" PRIx64 ":%" PRIu64 "\n", brs[i].src, brs[i].dst, brs[i].n);
+	return fclose(f);
 }
 
 static int cmp_range(const void *a, const void *b)
@@ -406,8 +507,10 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
 			ctl_path = strdup(argv[i] + 4);
 		else if (!strncmp(argv[i], "pcs=", 4))
 			pcs_path = strdup(argv[i] + 4);
+		else if (!strncmp(argv[i], "branches=", 9))
+			br_path = strdup(argv[i] + 9);
 		else {
-			fail("unknown argument '%s' (want map=, out=, ctl=, pcs=)", argv[i]);
+			fail("unknown argument '%s' (want map=, out=, ctl=, pcs=, branches=)", argv[i]);
 			return -1;
 		}
 	}
@@ -419,6 +522,10 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
 		return -1;
 	if (pcs_path && !(pcs = calloc(1u << PCS_BITS, sizeof(*pcs)))) {
 		fail("%s", "no memory for pcs=");
+		return -1;
+	}
+	if (br_path && !(brs = calloc(1u << BR_BITS, sizeof(*brs)))) {
+		fail("%s", "no memory for branches=");
 		return -1;
 	}
 	out = fopen(outp, "w");

@@ -41,11 +41,20 @@ def die(msg):
     sys.exit("regions.py: " + msg)
 
 
-def nm(args):
-    p = subprocess.run(["nm"] + args, capture_output=True, text=True)
+def nm(args, tool="nm"):
+    p = subprocess.run([tool] + args, capture_output=True, text=True)
     if p.returncode != 0 and not p.stdout:
-        die("nm %s failed: %s" % (" ".join(args), p.stderr.strip()))
+        die("%s %s failed: %s" % (tool, " ".join(args), p.stderr.strip()))
     return p.stdout.splitlines()
+
+
+def lto_kernel(kbuild):
+    """a clang LTO kernel: vmlinux.a holds LLVM bitcode, which only llvm-nm reads"""
+    try:
+        with open(os.path.join(kbuild, ".config")) as f:
+            return "CONFIG_LTO_CLANG=y\n" in f.read()
+    except OSError:
+        return False
 
 
 def text_symbols(path):
@@ -93,6 +102,20 @@ def kernel_objects(kbuild):
     if not os.path.exists(va):
         die("no %s (build the kernel: make kernel PROFILE=...)" % va)
     where = {}
+    if lto_kernel(kbuild):
+        # bitcode has neither addresses nor sizes: a function is known by its name only (the
+        # link's clones and promoted locals, foo.llvm.NNN, are looked up by base_name())
+        for line in nm(["-A", "--defined-only", va], tool="llvm-nm-19"):
+            # vmlinux.a:net/socket.o: ---------------- T __sys_sendto
+            head, _, rest = line.partition(": ")
+            parts = head.split(":")
+            f = rest.split()
+            if len(parts) < 2 or len(f) != 3 or f[1] not in "tTwW":
+                continue
+            reg = kernel_region(parts[1])
+            if where.setdefault((f[2], None), reg) != reg:
+                where[(f[2], None)] = None
+        return where
     for line in nm(["-A", "-S", "--defined-only", va]):
         # vmlinux.a:net/socket.o:0000000000000120 0000000000000042 T __sys_sendto
         head, _, rest = line.partition(" ")
@@ -150,7 +173,7 @@ def main():
         else:
             reg = kobj.get((name, end - start))
             if reg is None:
-                cands = byname.get(name, set())
+                cands = byname.get(name) or byname.get(base_name(name), set())
                 reg = next(iter(cands)) if len(cands) == 1 and None not in cands else "kernel"
         counts[reg] += 1
         ranges.append((start, end, R[reg]))

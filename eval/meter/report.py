@@ -16,9 +16,10 @@ differ by exactly 2000 instructions, in every boot; otherwise the meter is wrong
 is written.
 
 Writes OUT/meter/calls.csv, one row per (profile, test, size):
-  profile,test,size,windows,used,<regions>,<events>,total,net,net_ratio_vs_linux
+  profile,test,size,windows,used,<regions>,<events>,total,net,net_ratio_vs_linux,net_ratio_vs_linux_lto
 total is the window's instructions; net subtracts the same profile's null_call window (the
-bracket: the call of an empty function); net_ratio_vs_linux = net / linux's net.
+bracket: the call of an empty function); net_ratio_vs_linux = net / linux's net;
+net_ratio_vs_linux_lto (LTO profiles, when linux-lto ran) = net / linux-lto's net.
 
 --bench reads RES/PROFILE/boot-N/meter-counts.csv (rows "snap begin" and "snap end" around the
 metered requests) and meter.json (mcload's count of them) and writes RES/meter.csv
@@ -36,6 +37,7 @@ import statistics
 import sys
 
 BASE = "linux"
+LTO_BASE = "linux-lto"
 CAL = "meter_loop"
 CAL_N = 2000
 FIG8 = "Fig 8: memcached instructions per request by region, ratio vs linux on top (TCG plugin meter)"
@@ -137,10 +139,18 @@ def rows_of(data, regions, events):
             bnull = data[BASE].get(("null_call", 0))
             bnet = b["total"] - bnull["total"] if b and bnull else None
             ratio = net / bnet if net is not None and bnet else None
+            # an LTO profile is also compared with linux-lto (same compiler and LTO, no app), so
+            # that the gain of fusion is not confused with the gain of clang
+            lto = None
+            if p.endswith("-lto") and p != LTO_BASE and LTO_BASE in data and net is not None:
+                lb, lnull = data[LTO_BASE].get((t, s)), data[LTO_BASE].get(("null_call", 0))
+                lnet = lb["total"] - lnull["total"] if lb and lnull else None
+                lto = net / lnet if lnet else None
             rows.append([p, t, s, int(v["windows"]), int(v["used"])] + [v[c] for c in regions + events] +
-                        [v["total"], net, ratio])
+                        [v["total"], net, ratio, lto])
     return rows, ["profile", "test", "size", "windows", "used"] + regions + events + ["total", "net",
-                                                                                     "net_ratio_vs_linux"]
+                                                                                     "net_ratio_vs_linux",
+                                                                                     "net_ratio_vs_linux_lto"]
 
 
 def fmt(x):
@@ -155,8 +165,8 @@ def write_csv(rows, head, path):
         w = csv.writer(f, lineterminator="\n")
         w.writerow(head)
         for r in rows:
-            w.writerow(r[:5] + [fmt(x) if x is not None else "" for x in r[5:-1]] +
-                       ["" if r[-1] is None else "%.3f" % r[-1]])
+            w.writerow(r[:5] + [fmt(x) if x is not None else "" for x in r[5:-2]] +
+                       ["" if x is None else "%.3f" % x for x in r[-2:]])
 
 
 def layout(rows, head, regions):
@@ -187,8 +197,10 @@ def markdown(rows, head, regions, events, boots):
             if not r:
                 continue
             out.append("| %s %s | %s | %s | %s | %s | %s | %s |" % (
-                k[0], k[1], p, " | ".join(fmt(r[head.index(c)]) for c in shown), fmt(r[-3]), fmt(r[-2]),
-                "" if r[-1] is None else "%.3f" % r[-1], " | ".join(fmt(r[head.index(c)]) for c in ev)))
+                k[0], k[1], p, " | ".join(fmt(r[head.index(c)]) for c in shown), fmt(r[-4]), fmt(r[-3]),
+                ("" if r[-2] is None else "%.3f" % r[-2]) +
+                ("" if r[-1] is None else " (%.3f vs %s)" % (r[-1], LTO_BASE)),
+                " | ".join(fmt(r[head.index(c)]) for c in ev)))
     return "\n".join(out) + "\n"
 
 

@@ -7,10 +7,10 @@
 # time-limit: 2400
 . "$(dirname "$0")/../lib.sh"
 "$TOP/scripts/setup.sh" --check-or-install >/dev/null || { not_ok "host tools (scripts/setup.sh)"; t_done; }
-# CI: the fast paths (ukl-shortcut: ret, bypass, TCP shortcut; ukl-direct: the direct entries);
-# the full entry and the #DF route are the selftest's and lebench's (PROFILES=all: every UKL
-# profile)
-use_profiles "ukl-shortcut ukl-direct"
+# CI: the fast paths (ukl-shortcut: ret, bypass, TCP shortcut); the direct entries serve
+# memcached's real clients in tests/boot/pgo.sh (ukl-lto), the full entry and the #DF route
+# are the selftest's and lebench's (PROFILES=all: every UKL profile)
+use_profiles "ukl-shortcut"
 mcload=$("$TOP/eval/loadgen/build.sh") || { not_ok "the load generator builds"; t_done; }
 
 # a busy host port is an error naming the fix, before QEMU starts

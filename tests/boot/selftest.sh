@@ -60,9 +60,10 @@ fresh_twice linux 3
 # UKL profiles: every group, vdso included (the vDSO runs at CPL 0 and its fallbacks use the
 # call entry); the progress group checks what a fast path must keep (signals within the call
 # that raised them, fairness between a CPU-bound and a syscall-bound thread).
-# CI: the CI matrix (every mechanism once) and the debug kernel (lockdep & co. under the fast
-# paths); PROFILES=all: every UKL profile
-use_profiles "$CI_PROFILES ukl-debug"
+# CI: the CI matrix (every mechanism once), the debug kernel (lockdep & co. under the fast
+# paths) and ukl-lto (the series built by clang-19 with ThinLTO, linked by lld-19);
+# PROFILES=all: every UKL profile
+use_profiles "$CI_PROFILES ukl-debug ukl-lto"
 profiles=$UKL_SET
 for profile in $profiles; do
 	run_selftest "$profile" 0
