@@ -44,15 +44,10 @@ mkdir -p "$res"
 errors() { redis-cli -h 127.0.0.1 -p "$1" INFO stats | tr -d '\r' | sed -n 's/^total_error_replies://p'; }
 
 bench_boot() {
-	local p=$1 b=$2 dir=$res/$1/boot-$2 port runner rc=0 t0 n=0 e
+	local p=$1 b=$2 dir=$res/$1/boot-$2 port rc=0 t0 n=0 e
 	mkdir -p "$dir"
 	port=$(free_port)
-	env -u APPEND -u ARGS HOSTPORT="$port" TIMEOUT=0 "$UKL_TOP/scripts/boot-app.sh" "$app" "$p" >"$dir/boot.log" 2>&1 &
-	runner=$!
-	if ! python3 "$UKL_TOP/scripts/resp.py" --wait 180 "127.0.0.1:$port" cmd PING >/dev/null 2>&1; then
-		kill -TERM $runner 2>/dev/null; wait $runner 2>/dev/null || true
-		die "$app/$p boot $b did not answer" "see out/$app/$p/run.log"
-	fi
+	serve_boot "$app" "$p" "$port" "$dir/boot.log" redis
 	t0=$SECONDS
 	while :; do
 		n=$((n + 1))
@@ -66,7 +61,7 @@ bench_boot() {
 	e=$(errors "$port")
 	echo "$e" >"$dir/error-replies.txt"
 	cp "$UKL_OUT/$app/$p/run.log" "$dir/console.log"
-	kill -TERM $runner 2>/dev/null; wait $runner 2>/dev/null || true
+	kill -TERM "$RUNNER" 2>/dev/null; wait "$RUNNER" 2>/dev/null || true
 	[ $rc = 0 ] || die "$app/$p boot $b: redis-benchmark failed" "see ${dir#"$UKL_TOP"/}/bench-$n.txt"
 	[ "$e" = 0 ] || die "$app/$p boot $b: redis sent ${e:-an unknown number of} error replies under the load" "see ${dir#"$UKL_TOP"/}/console.log"
 	if kernel_complaints "$dir/console.log" >"$dir/warnings.txt"; then

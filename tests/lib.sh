@@ -100,7 +100,7 @@ free_port() { (. "$TOP/scripts/lib.sh" && free_port); }
 # The CI matrix of the boot tests that run an app on several profiles (lebench; memcached
 # leaves out the #DF route): every mechanism once (ukl: the full entry; ukl-shortcut: ret,
 # bypass and the TCP shortcut; ukl-ret-pf-df: the #DF route; ukl-direct: per-call binding and
-# the direct entries).  The selftest runs on these and ukl-debug.  PROFILES=all runs every
+# the direct entries).  The selftest runs on these and ukl-lto.  PROFILES=all runs every
 # test on every UKL profile (README: "the full matrix").
 CI_PROFILES="ukl ukl-shortcut ukl-ret-pf-df ukl-direct"
 
