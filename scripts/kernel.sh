@@ -218,10 +218,14 @@ use_profile() {
 need_host
 # One kernel.sh at a time per build directory: the patched tree, the objects and the vmlinux
 # link are shared (a make run beside a make eval once linked two apps into one vmlinux).
+# UKL_KERNEL_LOCK names another lock for a build that touches nothing the others do: tests/run.sh
+# builds the ukl-lto kernel beside the other tests that way, on a tree it prepared first, and
+# makes every test that needs that kernel wait for the build.
 mkdir -p "$UKL_BUILD"
-exec 9>"$UKL_BUILD/.kernel.lock"
+lock=${UKL_KERNEL_LOCK:-$UKL_BUILD/.kernel.lock}
+exec 9>"$lock"
 if ! flock -n 9; then
-	note "waiting for another kernel build or link to finish (${UKL_BUILD#"$UKL_TOP"/}/.kernel.lock)"
+	note "waiting for another kernel build or link to finish (${lock#"$UKL_TOP"/})"
 	flock 9
 fi
 case ${1:-} in

@@ -33,6 +33,29 @@ for t in tests/host/*.sh tests/boot/*.sh; do
 	if [ $# = 0 ] || printf '%s\n' "$@" | grep -qx -- "$n"; then tests+=("$t"); fi
 done
 
+# The clang ThinLTO kernel that tests/boot/pgo.sh trains on (ukl-lto, about 13 minutes cold)
+# builds in the background from the start, at the lowest CPU priority, so that it takes the CPU
+# time the other tests leave idle (links, QEMU waiting for its clients) instead of adding its
+# own.  It has a lock of its own (scripts/kernel.sh: UKL_KERNEL_LOCK) on the tree prepared
+# here first; a test that needs that kernel waits for it (tests/lib.sh: bg_kernel_wait), and a
+# failed background build is simply built again, in the foreground, by the test that needs it.
+# UKL_BG_KERNEL=0 turns this off.
+bg_pid=
+bg_file=$TOP/build/.bg-kernel-ukl-lto
+rm -f "$bg_file"
+trap '[ -z "$bg_pid" ] || kill -- "-$bg_pid" 2>/dev/null; rm -f "$bg_file"' EXIT
+if [ "${UKL_BG_KERNEL:-1}" = 1 ] && printf '%s\n' "${tests[@]}" | grep -qx tests/boot/pgo.sh; then
+	if scripts/kernel.sh --tree >"$logs/bg-kernel-tree.log" 2>&1; then
+		setsid nice -n 19 env UKL_KERNEL_LOCK="$TOP/build/.kernel-ukl-lto.lock" \
+			scripts/kernel.sh ukl-lto </dev/null >"$logs/bg-kernel-ukl-lto.log" 2>&1 &
+		bg_pid=$!
+		echo "$bg_pid" >"$bg_file"
+		echo "# the ukl-lto kernel builds in the background at nice 19 (build/test-logs/bg-kernel-ukl-lto.log)"
+	else
+		echo "# no background build of ukl-lto: preparing the kernel tree failed (build/test-logs/bg-kernel-tree.log)"
+	fi
+fi
+
 # run_limited LIMIT LOG SCRIPT: run a test in its own process group, stopped after LIMIT s;
 # status 124 if it was
 run_limited() {

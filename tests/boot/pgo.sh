@@ -10,6 +10,7 @@
 . "$(dirname "$0")/../lib.sh"
 "$TOP/scripts/setup.sh" --check-or-install >/dev/null || { not_ok "host tools (scripts/setup.sh)"; t_done; }
 dir=$TOP/out/pgo/memcached
+bg_kernel_wait ukl-lto
 expect_ok "make pgo PGO_BUILD=0 trains a sample profile of memcached on ukl-lto" \
 	env PGO_SECONDS=5 PGO_BUILD=0 make -C "$TOP" --no-print-directory pgo APP=memcached
 # the meter's file: a count line, that many "START-LAST:N" blocks, a count line, that many
