@@ -70,21 +70,21 @@ expect_grep() {
 	if grep -Eq -- "$2" "$3"; then ok "$1"; else not_ok "$1" "/$2/ not in $3:" "$(tail -n 10 "$3")"; fi
 }
 
-# build_image APP PROFILE: build out/APP/PROFILE quietly (log in build/test-logs); a build is
-# no check of its own (a diagnostic line), but a broken one fails the test and ends it
 # bg_kernel_wait PROFILE: wait while tests/run.sh builds PROFILE's kernel in the background
-# (ukl-lto): make image would otherwise build the same objects beside it
+# (ukl-lto; make image would otherwise build the same objects beside it): the build holds
+# build/.bg-kernel-KERNEL locked until its last process exits
 bg_kernel_wait() {
-	local k pid f
+	local k f
 	k=$(. "$TOP/scripts/lib.sh" && conf_get "$(profile_file "$1")" PROFILE_KERNEL "$1")
 	f=$TOP/build/.bg-kernel-$k
 	[ -f "$f" ] || return 0
-	pid=$(cat "$f")
-	grep -qs 'kernel\.sh' "/proc/$pid/cmdline" || return 0
+	flock -n "$f" true && return 0
 	diag "waiting for the background build of the $k kernel (build/test-logs/bg-kernel-$k.log)"
-	while grep -qs 'kernel\.sh' "/proc/$pid/cmdline"; do sleep 5; done
+	flock "$f" true
 }
 
+# build_image APP PROFILE: build out/APP/PROFILE quietly (log in build/test-logs); a build is
+# no check of its own (a diagnostic line), but a broken one fails the test and ends it
 build_image() {
 	local log=$TOP/build/test-logs/image-$1-$2.log
 	mkdir -p "$(dirname "$log")"

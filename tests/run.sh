@@ -46,10 +46,14 @@ rm -f "$bg_file"
 trap '[ -z "$bg_pid" ] || kill -- "-$bg_pid" 2>/dev/null; rm -f "$bg_file"' EXIT
 if [ "${UKL_BG_KERNEL:-1}" = 1 ] && printf '%s\n' "${tests[@]}" | grep -qx tests/boot/pgo.sh; then
 	if scripts/kernel.sh --tree >"$logs/bg-kernel-tree.log" 2>&1; then
+		# the build inherits the lock on bg_file, taken here before it starts, and holds it
+		# until its last process exits: that is what bg_kernel_wait waits for
+		exec 8>"$bg_file"
+		flock 8
 		setsid nice -n 19 env UKL_KERNEL_LOCK="$TOP/build/.kernel-ukl-lto.lock" \
 			scripts/kernel.sh ukl-lto </dev/null >"$logs/bg-kernel-ukl-lto.log" 2>&1 &
 		bg_pid=$!
-		echo "$bg_pid" >"$bg_file"
+		exec 8>&-
 		echo "# the ukl-lto kernel builds in the background at nice 19 (build/test-logs/bg-kernel-ukl-lto.log)"
 	else
 		echo "# no background build of ukl-lto: preparing the kernel tree failed (build/test-logs/bg-kernel-tree.log)"

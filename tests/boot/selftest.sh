@@ -29,8 +29,8 @@ run_selftest() {
 # The app's exit status through init to the harness (--exit 7).  The app's data in two starts
 # of one boot (init's ukl.starts=2, the fresh group): the first start dirties .data, .bss and
 # its TLS template and exits with two threads running; the second must still see the data as
-# linked.  A fork or a second start while the app runs is
-# refused on a UKL kernel, with one console line each (the fork group checks the errno).
+# linked.  A fork or a second start while the app runs is refused on a UKL kernel, with one
+# console line each (the fork group checks the errno).
 fresh_twice() {
 	local profile=$1 rc=0 log=$TOP/out/selftest/$1/run.log n
 	expect_status "$profile: the app's exit status reaches the harness (--exit 7)" 7 \
@@ -64,7 +64,7 @@ fresh_twice linux 3
 # CI: the CI matrix (every mechanism once) and ukl-lto (the series built by clang-19 with
 # ThinLTO, linked by lld-19); PROFILES=all: every UKL profile, the debug kernel ukl-debug
 # (lockdep & co. under the fast paths) among them.  ukl-debug is a checker, not a mechanism,
-# and its kernel build (about 10 minutes cold) does not fit in CI's budget beside ukl-lto's.
+# and its kernel build of its own does not fit in CI's budget beside ukl-lto's.
 use_profiles "$CI_PROFILES ukl-lto"
 profiles=$UKL_SET
 # The start and exit of the app (exit status, a second start, exec of itself: fresh_twice)
