@@ -6,7 +6,7 @@ usage: linker/eh-frame-for-gdb.py VMLINUX        (rewrites VMLINUX in place)
 
 gdb reads call-frame information only from sections named .eh_frame and .debug_frame.  The
 kernel's own comes in .debug_frame.  The app's (gcc's .eh_frame of the app, its libraries
-and glibc) sits inside the kernel's .ukl.text, from ukl___ukl_eh_frame_start to its zero
+and glibc) sits inside the kernel's .ukl.rodata, from ukl___ukl_eh_frame_start to its zero
 terminator (linker/app-partial.lds), where glue/crtbegin.c registers it for the app's own
 unwinder.  Without a copy gdb falls back to prologue analysis in the app and loses the
 backtrace at the first large function.  The copy is not loaded into the image (no ALLOC flag)
@@ -32,20 +32,20 @@ def main():
         return 0  # no app in this vmlinux
     start = start[0]
     sections = subprocess.run(["readelf", "-SW", vmlinux], capture_output=True, text=True, check=True).stdout
-    text = None
+    rodata = None
     for line in sections.splitlines():
         if "]" not in line:
             continue
         f = line.split("]", 1)[1].split()
         if f and f[0] == ".eh_frame":
             return 0  # done before
-        if f and f[0] == ".ukl.text":
-            text = (int(f[2], 16), int(f[3], 16), int(f[4], 16))
-    if text is None:
-        sys.exit("eh-frame-for-gdb: %s has %s but no .ukl.text section" % (vmlinux, SYM))
-    addr, off, size = text
+        if f and f[0] == ".ukl.rodata":
+            rodata = (int(f[2], 16), int(f[3], 16), int(f[4], 16))
+    if rodata is None:
+        sys.exit("eh-frame-for-gdb: %s has %s but no .ukl.rodata section" % (vmlinux, SYM))
+    addr, off, size = rodata
     if not addr <= start < addr + size:
-        sys.exit("eh-frame-for-gdb: %s (%#x) is outside .ukl.text" % (SYM, start))
+        sys.exit("eh-frame-for-gdb: %s (%#x) is outside .ukl.rodata" % (SYM, start))
     with open(vmlinux, "rb") as f:
         f.seek(off + start - addr)
         data = f.read(addr + size - start)
@@ -53,7 +53,7 @@ def main():
     p = 0
     while True:
         if p + 4 > len(data):
-            sys.exit("eh-frame-for-gdb: no terminator after %s in .ukl.text" % SYM)
+            sys.exit("eh-frame-for-gdb: no terminator after %s in .ukl.rodata" % SYM)
         (length,) = struct.unpack_from("<I", data, p)
         p += 4
         if length == 0:

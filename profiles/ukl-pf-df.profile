@@ -5,7 +5,7 @@
 # pointer in the user half, CR2 just below it) to the page fault handler, and reports every
 # other double fault as one.  The default route (pf-ss, every other UKL profile) takes #PF on
 # its own IST stack.  Interrupts keep the IST stack in both.  The selftest's stack group checks
-# the #PF gate and /sys/module/ukl/parameters/df_stack_count; tests/boot/selftest.sh checks that
+# the #PF gate and /sys/kernel/debug/ukl/df_stack_count; tests/boot/selftest.sh checks that
 # a genuine double fault is still reported.
 PROFILE_DESC="UKL pf-df: app stack faults arrive as double faults (the paper's route, opt-in)"
 PROFILE_KERNEL=ukl

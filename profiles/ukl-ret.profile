@@ -7,7 +7,7 @@
 # Kept: every exit-to-user step runs before the return (signals, preemption, task work);
 # frames with TF set or IF clear still use iretq.  Given up: iretq's core serialisation
 # (membarrier SYNC_CORE for code that writes its own instructions).  The selftest's ret group
-# checks that the kernel took the jump (/sys/module/ukl/parameters/ret_count) and that every
+# checks that the kernel took the jump (/sys/kernel/debug/ukl/ret_count) and that every
 # register, CF and SS survive interrupt returns.
 PROFILE_DESC="UKL ret: interrupts and exceptions return to the app by jump instead of iretq"
 PROFILE_KERNEL=ukl

@@ -10,7 +10,7 @@
 # error-queue flags, or any other kind of file: the normal path, which reports the errors.
 # Left out: fsnotify events and per-task I/O accounting for read()/write() on the socket.
 # The selftest's tcp group checks the semantics and that the kernel counted the shortcuts
-# (/sys/module/ukl/parameters/shortcut_count).
+# (/sys/kernel/debug/ukl/shortcut_count).
 PROFILE_DESC="UKL shortcut: ret + bypass, TCP send/receive calls go straight to TCP"
 PROFILE_KERNEL=ukl
 PROFILE_KCONFIG="base.config ukl.config"

@@ -11,7 +11,8 @@
 #   APP_KIND        app (default) or library (installed into the flavour's sysroot)
 #   APP_SOURCE      local (sources in apps/NAME/) or an input name from inputs.lock
 #   APP_BUILD       cc (compile APP_SRCS), autotools (configure && make) or make (the source's
-#                   own Makefile, given CC, CFLAGS, LDFLAGS and APP_MAKE_OPTS on its command line)
+#                   own Makefile, or apps/NAME/Makefile for a local source, given CC, CFLAGS,
+#                   LDFLAGS and APP_MAKE_OPTS on its command line)
 #   APP_SRCS        cc: the C files, relative to apps/NAME/
 #   APP_DEPENDS     libraries (recipes of kind library) built first
 #   APP_AUTORECONF  yes: run autoreconf -fi before configure
@@ -135,7 +136,8 @@ build() {
 			run_logged INSTALL "$name into the $flavour sysroot" "$dir/install.log" make -C "$dir" install
 		fi ;;
 	make)
-		srcdir=$("$UKL_TOP/scripts/fetch.sh" --path "$APP_SOURCE")
+		if [ "$APP_SOURCE" = local ]; then srcdir=$UKL_TOP/apps/$name
+		else srcdir=$("$UKL_TOP/scripts/fetch.sh" --path "$APP_SOURCE"); fi
 		cp -a "$srcdir/." "$dir/"
 		rm -f "$dir/.ukl-unpacked"
 		# shellcheck disable=SC2086

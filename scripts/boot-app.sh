@@ -17,7 +17,7 @@ demo=0
 app=$1 profile=$2
 out=$UKL_OUT/$app/$profile
 [ -f "$out/bzImage" ] || die "no image in out/$app/$profile" "make APP=$app PROFILE=$profile"
-eval "$("$UKL_TOP/scripts/app.sh" --show "$app" | sed "s/=\(.*\)/='\1'/")"
+app_vars "$app"
 
 opts=(--log "$out/run.log" --accel "${ACCEL:-auto}" --mem "${MEM:-512M}" --smp "${SMP:-2}")
 [ "${ICOUNT:-0}" = 1 ] && opts+=(--icount)

@@ -23,7 +23,7 @@ for src in "$UKL_TOP/scripts/initramfs/qemu-exit.c" "$UKL_TOP/tests/guest/ukl-gu
 	fi
 done
 
-eval "$("$UKL_TOP/scripts/app.sh" --show "$app" | grep -E '^APP_(BIN|ARGS)=' | sed "s/=\(.*\)/='\1'/")"
+app_vars "$app"
 if [ "$flavour" = stock ]; then
 	bin=$("$UKL_TOP/scripts/app.sh" --bin "$app" "$flavour")
 	[ -x "$bin" ] || die "app '$app' is not built for flavour $flavour ($bin missing)" "make app APP=$app"

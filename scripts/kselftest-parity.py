@@ -14,10 +14,10 @@ import re
 import sys
 
 
-def explained(design):
-    """{test: reason} from the "kselftest differences" section of DESIGN.md"""
+def explained(design, section):
+    """{test: reason} from the section of DESIGN.md headed SECTION"""
     text = open(design, encoding="utf-8").read()
-    m = re.search(r"^#+ *kselftest differences.*?$(.*?)(?=^#|\Z)", text, re.M | re.S | re.I)
+    m = re.search(r"^#+ *" + re.escape(section) + r" *$(.*?)(?=^#|\Z)", text, re.M | re.S | re.I)
     out = {}
     if not m:
         return out
@@ -35,6 +35,12 @@ def main():
     ap.add_argument("--design", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--stamp", default="")
+    ap.add_argument("--section", default="kselftest differences")
+    ap.add_argument("--title", default="kselftest parity: the kernel's own selftests as ordinary processes")
+    ap.add_argument("--about", default="Built from the pinned kernel source with their own Makefiles (static), run as root "
+                    "one at a time under /init's ukl.kselftest=1 (scripts/kselftest.sh). "
+                    "A test that passes on linux must pass on every other profile, or be named in "
+                    "linux-patches/DESIGN.md under \"kselftest differences\".")
     a = ap.parse_args()
 
     tests = [ln.split()[0] for ln in open(a.list, encoding="utf-8") if ln.strip()]
@@ -44,7 +50,7 @@ def main():
             if r["profile"] not in profiles:
                 profiles.append(r["profile"])
             res[(r["profile"], r["test"])] = r
-    why = explained(a.design)
+    why = explained(a.design, a.section)
     others = [p for p in profiles if p != "linux"]
     rows, bad, diffs = [], 0, 0
     for t in tests:
@@ -63,11 +69,7 @@ def main():
         rows.append((t, st, verdict))
 
     with open(a.out, "w", encoding="utf-8") as f:
-        f.write("# kselftest parity: the kernel's own selftests as ordinary processes\n\n")
-        f.write("Built from the pinned kernel source with their own Makefiles (static), run as root "
-                "one at a time under /init's ukl.kselftest=1 (scripts/kselftest.sh). "
-                "A test that passes on linux must pass on every other profile, or be named in "
-                "linux-patches/DESIGN.md under \"kselftest differences\".\n\n")
+        f.write("# " + a.title + "\n\n" + a.about + "\n\n")
         if a.stamp:
             f.write(f"git revision: {a.stamp}\n\n")
         f.write("| test | " + " | ".join(profiles) + " | verdict |\n")

@@ -168,6 +168,13 @@ profile_file() {
 	printf '%s\n' "$f"
 }
 
+# app_vars APP: set the shell variables of apps/APP/recipe (scripts/app.sh --show's KEY=value
+# lines), whatever quotes their values hold
+app_vars() {
+	local kv
+	while IFS= read -r kv; do printf -v "${kv%%=*}" '%s' "${kv#*=}"; done < <("$UKL_TOP/scripts/app.sh" --show "$1")
+}
+
 # Read a key of a recipe/profile file (shell assignments, KEY="value" or KEY=value).
 # conf_get FILE KEY [DEFAULT]
 conf_get() {

@@ -25,7 +25,7 @@ app=$1 profile=$2
 secs=${SECS:-8}
 case $secs in '' | *[!0-9]* | 0) die "SECS=$secs is not a positive number of seconds" "make perf SECS=8" ;; esac
 command -v perf >/dev/null || die "no perf on the host" "make setup (installs linux-perf)"
-eval "$("$UKL_TOP/scripts/app.sh" --show "$app" | sed "s/=\(.*\)/='\1'/")"
+app_vars "$app"
 [ "$APP_PROTOCOL" = memcache ] && [ -n "$APP_PORT" ] ||
 	die "make perf drives the memcache load of eval/loadgen; $app speaks '${APP_PROTOCOL:-nothing}'" \
 		"profile it by hand: make run APP=$app APPEND=ukl.perf=$secs, with your own load"

@@ -24,6 +24,8 @@
  *   --crash stack-user|stack-kernel  push onto an unmapped stack (fault reporting)
  *   --crash null|abort|ill|bus|sysrq  die as a buggy server does (crash reports): a NULL
  *                    write, abort(), ud2, a read past a file's end, a panic on the app's behalf
+ *   --pf-storm SECS  page faults without pause for SECS seconds, every page checked, while the
+ *                    harness injects NMIs (tests/boot/nmi.sh); exit 0 if no page was wrong
  * The same source is built as a stock static binary and as a UKL app.
  */
 #define _GNU_SOURCE
@@ -246,6 +248,9 @@ static void on_segv(int sig)
 	siglongjmp(segv_jmp, 1);
 }
 
+/* a RET instruction, kept as read-only data */
+static const unsigned char rodata_ret[16] = { 0xc3 };
+
 static void t_memory(void)
 {
 	size_t len = 1 << 20, big = 64 << 20, i;
@@ -263,6 +268,15 @@ static void t_memory(void)
 	if (!sigsetjmp(segv_jmp, 1))
 		*(volatile char *)p = 2;
 	check(segv_seen && p[0] == 1, "a write to it raises SIGSEGV");
+	/* the app's read-only data is neither writable nor executable, at CPL 0 too */
+	segv_seen = 0;
+	if (!sigsetjmp(segv_jmp, 1))
+		*(unsigned char *volatile)&rodata_ret[0] = 0x90;
+	check(segv_seen && rodata_ret[0] == 0xc3, "a write to the app's read-only data raises SIGSEGV");
+	segv_seen = 0;
+	if (!sigsetjmp(segv_jmp, 1))
+		((void (*volatile)(void))(uintptr_t)rodata_ret)();
+	check(segv_seen, "a call into the app's read-only data raises SIGSEGV: it is not executable");
 	signal(SIGSEGV, SIG_DFL);
 	check(munmap(p, len) == 0, "munmap");
 	m = malloc(big);
@@ -608,7 +622,7 @@ static void t_progress(void)
 /*
  * ---- ret: returns from interrupts and exceptions to the app.  With ukl_ret=1 (profiles
  * ukl-ret, ukl-ret-byp) the kernel jumps back instead of executing iretq and counts it in
- * /sys/module/ukl/parameters/ret_count; every profile must give back all registers and flags.
+ * /sys/kernel/debug/ukl/ret_count; every profile must give back all registers and flags.
  */
 #define REG_CHECK(r, c) "movabs $" c ", %%rax\n\tcmp %%rax, %%" r "\n\tjne 2f\n\t"
 #define ALL_REGS(X)                                                                              \
@@ -666,6 +680,61 @@ static long read_number(const char *path)
 	return v;
 }
 
+/* the NMIs this CPU set has taken (/proc/interrupts), or -1 */
+static long nmi_count(void)
+{
+	FILE *f = fopen("/proc/interrupts", "r");
+	char line[512];
+	long n = -1, v;
+	char *p, *e;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		p = line + strspn(line, " ");
+		if (strncmp(p, "NMI:", 4))
+			continue;
+		for (n = 0, p += 4; (v = strtol(p, &e, 10)), e != p; p = e)
+			n += v;
+	}
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/*
+ * --pf-storm SECS: map, touch, check and unmap 4 MiB over and over for SECS seconds, while
+ * the harness injects NMIs through QEMU's monitor (tests/boot/nmi.sh).  Each page fault (and
+ * each interrupt) arrives on the #PF IST stack; an NMI in the instructions before the entry
+ * code leaves it makes the kernel shift that stack (ist_shift_count, linux-patches 0004).
+ */
+static int pf_storm(int secs)
+{
+	const char *count = "/sys/kernel/debug/ukl/ist_shift_count";
+	long shifts = read_number(count), nmis = nmi_count();
+	size_t len = 4 << 20, i;
+	unsigned long rounds = 0, bad = 0;
+	time_t end = time(NULL) + secs;
+	unsigned char *p, v;
+
+	printf("pf-storm: start\n");
+	fflush(stdout);
+	while (time(NULL) < end) {
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return 2;
+		for (i = 0; i < len; i += 4096)
+			p[i] = (unsigned char)((i >> 12) ^ rounds);
+		for (i = 0; i < len; i += 4096) {
+			v = (unsigned char)((i >> 12) ^ rounds);
+			bad += p[i] != v;
+		}
+		munmap(p, len);
+		rounds++;
+	}
+	printf("pf-storm: %lu rounds of %zu page faults, %lu pages wrong; NMIs taken: %ld; #PF IST shifts: %ld\n",
+	       rounds, len / 4096, bad, nmi_count() - nmis, read_number(count) - shifts);
+	return bad != 0;
+}
+
 /* what the profile declares: -1 not given, 0 off, 1 on */
 static int expect_ret = -1, expect_pf_df = -1, expect_shortcut = -1;
 
@@ -694,7 +763,7 @@ static int counter_present(const char *path, long value)
 
 static void t_ret(void)
 {
-	const char *count = "/sys/module/ukl/parameters/ret_count";
+	const char *count = "/sys/kernel/debug/ukl/ret_count";
 	int want = expect_ret;
 	long before = read_number(count), after;
 	size_t pages = 256, i;
@@ -748,11 +817,11 @@ static int pf_gate_ist(void)
 /*
  * Stack growth.  A UKL kernel takes the app's stack faults on the #PF IST stack, or with
  * ukl_pf_df=1 as double faults that the #DF entry hands to the page fault handler, counted
- * in /sys/module/ukl/parameters/df_stack_count.
+ * in /sys/kernel/debug/ukl/df_stack_count.
  */
 static void t_stack(void)
 {
-	const char *count = "/sys/module/ukl/parameters/df_stack_count";
+	const char *count = "/sys/kernel/debug/ukl/df_stack_count";
 	int df = expect_pf_df;
 	long before = read_number(count), after;
 
@@ -1142,7 +1211,7 @@ static void t_fresh(void)
  * ---- tcp: read/write/sendto/recvfrom/sendmsg/recvmsg on TCP keep their meaning (data,
  * non-blocking mode, MSG_PEEK, EFAULT, end of stream, EPIPE and SIGPIPE); the profile
  * ukl-shortcut hands them to TCP directly and the kernel counts them in
- * /sys/module/ukl/parameters/shortcut_count (--expect-shortcut 1: they must be counted; 0:
+ * /sys/kernel/debug/ukl/shortcut_count (--expect-shortcut 1: they must be counted; 0:
  * none may be).  Calls on other files (AF_UNIX, pipes) are never counted.
  */
 static volatile sig_atomic_t pipe_seen;
@@ -1167,7 +1236,7 @@ static int tcp_pair(int *c, int *s)
 
 static void t_tcp(void)
 {
-	const char *count = "/sys/module/ukl/parameters/shortcut_count";
+	const char *count = "/sys/kernel/debug/ukl/shortcut_count";
 	char out[64], in[64], a[16], b[48];
 	struct iovec ov[2] = { { out, 16 }, { out + 16, 48 } }, iv[2] = { { a, 16 }, { b, 48 } };
 	struct msghdr om = { .msg_iov = ov, .msg_iovlen = 2 }, im = { .msg_iov = iv, .msg_iovlen = 2 };
@@ -2022,6 +2091,8 @@ int main(int argc, char **argv)
 			return atoi(argv[a + 1]);
 		if (!strcmp(argv[a], "--crash") && a + 1 < argc)
 			crash_via(argv[a + 1]);
+		if (!strcmp(argv[a], "--pf-storm") && a + 1 < argc)
+			return pf_storm(atoi(argv[a + 1]));
 		if (!strcmp(argv[a], "--reexec-fresh"))
 			reexec_fresh(argv[0]);
 		if (!strcmp(argv[a], "--expect-cpl") && a + 1 < argc)

@@ -50,6 +50,27 @@ else not_ok "with SMAP/SMEP on, starting the app fails with EPERM (126), no faul
 expect_grep "... and the kernel names the fix" \
 	"ukl: /UKL refused: SMAP or SMEP is on, .*; boot with clearcpuid=smap,smep" "$T_TMP/smap.log"
 
+# A kernel bug in an ordinary process's system call, the kernel calling through a NULL pointer
+# (LKDTM EXEC_NULL; SMEP is off): an oops that kills that process, as on stock Linux.  A
+# frame with __KERNEL_CS and a user-half RIP is the app's only when the CPU runs a UKL task;
+# taken for the app's, the fault would be moved onto the task stack and signalled.
+rc=0
+"$TOP/scripts/run.sh" --log "$T_TMP/lkdtm.log" --timeout 120 \
+	--append "$(profile_var ukl PROFILE_CMDLINE) ukl.lkdtm=EXEC_NULL" \
+	"$out/bzImage" "$out/initramfs.cpio.gz" -- 3 lkdtm >"$T_TMP/out" 2>&1 || rc=$?
+# (run.sh ends with 123 when the kernel complained, as it must here; the app's status is on
+# the console)
+if [ $rc = 123 ] && grep -q '^ukl: exit status 3' <(tr -d '\r' <"$T_TMP/lkdtm.log"); then
+	ok "a kernel bug at a user-half RIP in an ordinary process: the kernel lives, the app then runs (3)"
+else
+	not_ok "a kernel bug at a user-half RIP in an ordinary process: the kernel lives, the app then runs (3)" \
+		"exit $rc (expected 123, the kernel's complaint)" "$(tail -n 12 "$T_TMP/lkdtm.log")"
+fi
+expect_grep "... it is the kernel's oops (supervisor instruction fetch in kernel mode)" \
+	"#PF: supervisor instruction fetch in kernel mode" "$T_TMP/lkdtm.log"
+expect_grep "... and it killed the process that made the system call (SIGKILL)" \
+	"ukl-init: lkdtm EXEC_NULL: status 137" "$T_TMP/lkdtm.log"
+
 nm "$out/vmlinux" >"$T_TMP/nm"
 expect_grep "vmlinux has the app's symbols (ukl_main)" " T ukl_main$" "$T_TMP/nm"
 expect_grep "... glibc's under the ukl_ prefix (ukl_printf)" " T ukl_printf$" "$T_TMP/nm"
