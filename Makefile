@@ -130,6 +130,7 @@ help:
 	@echo '  test         the test suite (host checks and boot tests); TESTS="name ..." picks some;'
 	@echo '               PROFILES=all runs every boot test on every UKL profile (default: the CI matrix);'
 	@echo '               TESTS=kselftest: the kernel'"'"'s own selftests on linux and ukl, out/kselftest/parity.md'
+	@echo '               (as processes) and out/kselftest/in-app.md (linked into the app, apps/ksft)'
 	@echo '  setup        install host packages (apt, --no-install-recommends) and deb-src entries'
 	@echo '  fetch        download, verify and unpack every pinned input of inputs.lock'
 	@echo '  kernel       build the kernel objects of $$PROFILE (shared by all apps)'
