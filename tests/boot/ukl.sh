@@ -70,6 +70,18 @@ expect_grep "... it is the kernel's oops (supervisor instruction fetch in kernel
 	"#PF: supervisor instruction fetch in kernel mode" "$T_TMP/lkdtm.log"
 expect_grep "... and it killed the process that made the system call (SIGKILL)" \
 	"ukl-init: lkdtm EXEC_NULL: status 137" "$T_TMP/lkdtm.log"
+# the same on the stock twin, for comparison
+build_image hello linux
+rc=0
+"$TOP/scripts/run.sh" --log "$T_TMP/lkdtm-linux.log" --timeout 120 \
+	--append "$(profile_var linux PROFILE_CMDLINE) ukl.lkdtm=EXEC_NULL" \
+	"$TOP/out/hello/linux/bzImage" "$TOP/out/hello/linux/initramfs.cpio.gz" -- 3 lkdtm >"$T_TMP/out" 2>&1 || rc=$?
+if [ $rc = 123 ] && tr -d '\r' <"$T_TMP/lkdtm-linux.log" | grep -q '#PF: supervisor instruction fetch in kernel mode' &&
+	grep -q 'ukl-init: lkdtm EXEC_NULL: status 137' "$T_TMP/lkdtm-linux.log"; then
+	ok "... as on the linux twin (the same oops, status 137, then the app runs)"
+else
+	not_ok "... as on the linux twin (the same oops, status 137, then the app runs)" "exit $rc" "$(tail -n 12 "$T_TMP/lkdtm-linux.log")"
+fi
 
 nm "$out/vmlinux" >"$T_TMP/nm"
 expect_grep "vmlinux has the app's symbols (ukl_main)" " T ukl_main$" "$T_TMP/nm"
