@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""The kselftest parity table (scripts/kselftest.sh).
+"""The kselftest parity tables (scripts/kselftest.sh, scripts/kselftest-app.sh).
 
 Reads results.csv (profile,test,status,rc,seconds) and the list of chosen tests, writes
 parity.md: one row per test with its status on each profile and a verdict.  A test that passes
 on linux and does not on another profile is a difference; it is accepted only if DESIGN.md
-names it (as `DIR/TARGET`) in its "kselftest differences" section, with the reason.  Exits 1
+names it (as `DIR/TARGET`, or as the in-app name) in its "kselftest differences" section
+(--section: another heading, e.g. "kselftest differences in the app"), with the reason.  Exits 1
 if any difference is unexplained, or if a profile has no result for a built test.
 """
 import argparse
