@@ -2,7 +2,7 @@
 # The kernel's own selftests (scripts/kselftest.sh) as ordinary processes on the linux and ukl
 # kernels: every one that passes on linux passes on ukl, unless linux-patches/DESIGN.md says
 # why not (out/kselftest/parity.md).  One boot per kernel.  Then those that make sense inside
-# the app (futex, sigaltstack, x86 sigreturn) linked into it (apps/ksft), one boot per test:
+# the app (futex, sigaltstack, x86 sigreturn) linked into it (apps/ksft), one boot per kernel:
 # at CPL 0 on ukl, as an ordinary process on linux (out/kselftest/in-app.md).
 # time-limit: 3000
 . "$(dirname "$0")/../lib.sh"

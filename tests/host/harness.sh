@@ -4,6 +4,8 @@
 # it started; a PROFILES that leaves a test nothing to check fails it.  No image needed.
 . "$(dirname "$0")/../lib.sh"
 "$TOP/scripts/setup.sh" --check-or-install >/dev/null || { not_ok "host tools (scripts/setup.sh)"; t_done; }
+# the real download cache (the lock test below reuses its kernel tree), before a scratch one
+real_cache=$(. "$TOP/scripts/lib.sh" && echo "$UKL_CACHE")
 export UKL_CACHE=$T_TMP/cache
 
 # -- the accelerator (scripts/accel.sh) -------------------------------------------------------
@@ -39,13 +41,14 @@ expect_fail "make run ACCEL=kvm on such a host stops before building anything" "
 khz=$(. "$TOP/scripts/lib.sh" && host_tsc_khz)
 [[ $khz =~ ^[0-9]{6,8}$ ]] && ok "the host's TSC rate for the guest's tsc_early_khz: $khz kHz" || not_ok "the host's TSC rate" "got '$khz'"
 # kernel builds and links take a lock: a second one waits, saying so, instead of linking into
-# the same vmlinux at the same time
-mkdir -p "$T_TMP/build"
-( flock 9; sleep 4 ) 9>"$T_TMP/build/.kernel.lock" &
+# the same vmlinux at the same time.  The lock here is a scratch one (UKL_KERNEL_LOCK, the
+# same flock), on the real tree: a scratch tree would unpack and patch the whole kernel source
+# (minutes, cold) only to be thrown away
+( flock 9; sleep 4 ) 9>"$T_TMP/kernel.lock" &
 holder=$!
 sleep 1
 t=$SECONDS
-UKL_BUILD=$T_TMP/build "$TOP/scripts/kernel.sh" --tree >"$T_TMP/lock.out" 2>&1
+UKL_CACHE=$real_cache UKL_KERNEL_LOCK=$T_TMP/kernel.lock "$TOP/scripts/kernel.sh" --tree >"$T_TMP/lock.out" 2>&1
 waited=$((SECONDS - t))
 wait $holder
 grep -q 'waiting for another kernel build or link to finish' "$T_TMP/lock.out" && [ $waited -ge 2 ] &&
