@@ -31,6 +31,7 @@ expect_fail() {
 	local what=$1 re=$2 rc=0
 	shift 2
 	"$@" >"$T_TMP/out" 2>&1 || rc=$?
+	T_LAST_RC=$rc
 	if [ $rc = 0 ]; then
 		not_ok "$what" "expected failure, command succeeded" "$(tail -n 10 "$T_TMP/out")"
 	elif ! tr "\n" " " <"$T_TMP/out" | grep -Eq -- "$re"; then
@@ -38,6 +39,11 @@ expect_fail() {
 	else
 		ok "$what"
 	fi
+}
+# expect_last_status WHAT N: the command of the last expect_fail exited with status N (one run
+# checked for both its message and its status)
+expect_last_status() {
+	if [ "${T_LAST_RC:-}" = "$2" ]; then ok "$1"; else not_ok "$1" "exit ${T_LAST_RC:-none}, expected $2" "$(tail -n 15 "$T_TMP/out")"; fi
 }
 # expect_status WHAT N CMD...: CMD must exit with status N
 expect_status() {

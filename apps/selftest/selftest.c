@@ -26,6 +26,8 @@
  *                    write, abort(), ud2, a read past a file's end, a panic on the app's behalf
  *   --pf-storm SECS  page faults without pause for SECS seconds, every page checked, while the
  *                    harness injects NMIs (tests/boot/nmi.sh); exit 0 if no page was wrong
+ *   --call-storm SECS  getppid() without pause for SECS seconds, every result checked, while
+ *                    the harness injects NMIs (tests/boot/nmi.sh); exit 0 if none was wrong
  * The same source is built as a stock static binary and as a UKL app.
  */
 #define _GNU_SOURCE
@@ -732,6 +734,33 @@ static int pf_storm(int secs)
 	}
 	printf("pf-storm: %lu rounds of %zu page faults, %lu pages wrong; NMIs taken: %ld; #PF IST shifts: %ld\n",
 	       rounds, len / 4096, bad, nmi_count() - nmis, read_number(count) - shifts);
+	return bad != 0;
+}
+
+/*
+ * --call-storm SECS: getppid() over and over for SECS seconds, while the harness injects NMIs
+ * (tests/boot/nmi.sh).  Each call returns by jump where the profile allows (the bypass, the
+ * direct entries, ukl_ret=1), ending with STI and the jump; an NMI there ends STI's shadow,
+ * and an interrupt may then arrive on the jump, which the kernel must make the app's
+ * (tail_event_count, linux-patches 0012 and 0017).
+ */
+static int call_storm(int secs)
+{
+	const char *count = "/sys/kernel/debug/ukl/tail_event_count";
+	long tails = read_number(count), nmis = nmi_count();
+	pid_t ppid = getppid();
+	unsigned long calls = 0, bad = 0, i;
+	time_t end = time(NULL) + secs;
+
+	printf("call-storm: start\n");
+	fflush(stdout);
+	while (time(NULL) < end) {
+		for (i = 0; i < 4096; i++)
+			bad += getppid() != ppid;
+		calls += i;
+	}
+	printf("call-storm: %lu calls, %lu wrong; NMIs taken: %ld; tail events: %ld\n",
+	       calls, bad, nmi_count() - nmis, tails < 0 ? -1 : read_number(count) - tails);
 	return bad != 0;
 }
 
@@ -2093,6 +2122,8 @@ int main(int argc, char **argv)
 			crash_via(argv[a + 1]);
 		if (!strcmp(argv[a], "--pf-storm") && a + 1 < argc)
 			return pf_storm(atoi(argv[a + 1]));
+		if (!strcmp(argv[a], "--call-storm") && a + 1 < argc)
+			return call_storm(atoi(argv[a + 1]));
 		if (!strcmp(argv[a], "--reexec-fresh"))
 			reexec_fresh(argv[0]);
 		if (!strcmp(argv[a], "--expect-cpl") && a + 1 < argc)
