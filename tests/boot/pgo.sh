@@ -11,13 +11,13 @@
 "$TOP/scripts/setup.sh" --check-or-install >/dev/null || { not_ok "host tools (scripts/setup.sh)"; t_done; }
 dir=$TOP/out/pgo/memcached
 bg_kernel_wait ukl-lto
-build_image memcached ukl-lto
-# its .config: the LTO profile merged, configured by clang-19 (PROFILE_CC=clang), ThinLTO held
+expect_ok "make pgo PGO_BUILD=0 trains a sample profile of memcached on ukl-lto" \
+	env PGO_SECONDS=5 PGO_BUILD=0 make -C "$TOP" --no-print-directory pgo APP=memcached
+# the kernel it trained on: the LTO profile merged, configured by clang-19 (PROFILE_CC=clang),
+# ThinLTO held
 for o in CONFIG_CC_IS_CLANG=y CONFIG_LD_IS_LLD=y CONFIG_LTO_CLANG_THIN=y CONFIG_UNIKERNEL_LINUX=y; do
 	expect_grep "ukl-lto .config has $o" "^$o\$" "$TOP/build/kernel/ukl-lto/.config"
 done
-expect_ok "make pgo PGO_BUILD=0 trains a sample profile of memcached on ukl-lto" \
-	env PGO_SECONDS=5 PGO_BUILD=0 make -C "$TOP" --no-print-directory pgo APP=memcached
 # the meter's file: a count line, that many "START-LAST:N" blocks, a count line, that many
 # "SOURCE->TARGET:N" branches, every address in the kernel half
 expect_ok "the meter's block and branch counts are well formed (llvm-profgen's unsymbolized profile)" \
